@@ -174,7 +174,9 @@ pub(crate) fn describe_strategy(
 ) -> Result<StrategyInfo, PluginError> {
     let (info, _) = run(engine, limits, name, |store| {
         let instance = pre.instantiate(&mut *store)?;
-        instance.updraft_plugin_strategy().call_describe(&mut *store)
+        instance
+            .updraft_plugin_strategy()
+            .call_describe(&mut *store)
     })?;
     Ok(StrategyInfo {
         name: info.name,
@@ -194,7 +196,9 @@ pub(crate) fn describe_filter(
 ) -> Result<FilterInfo, PluginError> {
     let (info, _) = run(engine, limits, name, |store| {
         let instance = pre.instantiate(&mut *store)?;
-        instance.updraft_plugin_tag_filter().call_describe(&mut *store)
+        instance
+            .updraft_plugin_tag_filter()
+            .call_describe(&mut *store)
     })?;
     Ok(FilterInfo { name: info.name })
 }

@@ -43,22 +43,13 @@ impl Default for Limits {
 pub(crate) const TICK: Duration = Duration::from_millis(10);
 
 /// How to set up a `PluginHost`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HostConfig {
     /// Default limits for every plugin loaded by this host.
     pub limits: Limits,
     /// Where compiled artifacts are cached (`<sha256>-<engine hash>.cwasm`);
     /// `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
-}
-
-impl Default for HostConfig {
-    fn default() -> Self {
-        Self {
-            limits: Limits::default(),
-            cache_dir: None,
-        }
-    }
 }
 
 /// One per process: the engine, its ticker and the plugins loaded so far.

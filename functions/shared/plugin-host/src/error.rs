@@ -38,7 +38,9 @@ pub enum PluginError {
         message: String,
     },
     /// The call used up its fuel budget (a deterministic instruction count).
-    #[error("plugin {plugin}: ran out of fuel after {limit} units (raise limits.fuel or fix the plugin)")]
+    #[error(
+        "plugin {plugin}: ran out of fuel after {limit} units (raise limits.fuel or fix the plugin)"
+    )]
     OutOfFuel {
         /// The plugin's name.
         plugin: String,
@@ -46,7 +48,9 @@ pub enum PluginError {
         limit: u64,
     },
     /// The call ran past its wall-clock deadline.
-    #[error("plugin {plugin}: timed out after {limit_ms} ms (raise limits.timeout_ms or fix the plugin)")]
+    #[error(
+        "plugin {plugin}: timed out after {limit_ms} ms (raise limits.timeout_ms or fix the plugin)"
+    )]
     Timeout {
         /// The plugin's name.
         plugin: String,
@@ -54,7 +58,9 @@ pub enum PluginError {
         limit_ms: u64,
     },
     /// The plugin tried to grow its memory beyond the cap.
-    #[error("plugin {plugin}: exceeded its memory limit of {limit_bytes} bytes (raise limits.memory or fix the plugin)")]
+    #[error(
+        "plugin {plugin}: exceeded its memory limit of {limit_bytes} bytes (raise limits.memory or fix the plugin)"
+    )]
     MemoryLimit {
         /// The plugin's name.
         plugin: String,
@@ -71,7 +77,9 @@ pub enum PluginError {
         detail: String,
     },
     /// The component was built against a plugin ABI this host does not speak.
-    #[error("plugin {plugin}: built for plugin ABI {found}, but this host supports {supported}; rebuild it against wit/ of this release")]
+    #[error(
+        "plugin {plugin}: built for plugin ABI {found}, but this host supports {supported}; rebuild it against wit/ of this release"
+    )]
     IncompatibleAbi {
         /// The plugin's name.
         plugin: String,
@@ -90,11 +98,13 @@ pub enum PluginError {
         detail: String,
     },
     /// The plugin needs a capability the sandbox never grants.
-    #[error("plugin {plugin}: imports {import}, which plugins may not use (plugins get no filesystem, network, clock or randomness)")]
+    #[error(
+        "plugin {plugin}: imports {import}, which plugins may not use (plugins get no filesystem, network, clock or randomness)"
+    )]
     ForbiddenImport {
         /// The plugin's name.
         plugin: String,
-        /// The offending import.
+        /// The offending imports, comma-separated.
         import: String,
     },
     /// The bytes are not a loadable plugin component.

@@ -338,13 +338,15 @@ fn prepare(
     let engine = &host.engine;
     let ty = component.component_type();
     let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
-    if let Some(import) = imports
+    let forbidden: Vec<&str> = imports
         .iter()
-        .find(|i| FORBIDDEN_IMPORTS.iter().any(|f| i.starts_with(f)))
-    {
+        .filter(|i| FORBIDDEN_IMPORTS.iter().any(|f| i.starts_with(f)))
+        .map(String::as_str)
+        .collect();
+    if !forbidden.is_empty() {
         return Err(PluginError::ForbiddenImport {
             plugin: name.into(),
-            import: import.clone(),
+            import: forbidden.join(", "),
         });
     }
 
@@ -394,12 +396,12 @@ fn prepare(
         supported: SUPPORTED_ABI,
     };
     let pre = match kind {
-        PluginKind::Strategy => Pre::Strategy(
-            strategy::StrategyPluginPre::new(instance_pre).map_err(incompatible)?,
-        ),
-        PluginKind::TagFilter => Pre::Filter(
-            filter::TagFilterPluginPre::new(instance_pre).map_err(incompatible)?,
-        ),
+        PluginKind::Strategy => {
+            Pre::Strategy(strategy::StrategyPluginPre::new(instance_pre).map_err(incompatible)?)
+        }
+        PluginKind::TagFilter => {
+            Pre::Filter(filter::TagFilterPluginPre::new(instance_pre).map_err(incompatible)?)
+        }
     };
     let limits = host.config.limits;
     let (strategy_info, filter_info) = match &pre {
@@ -407,7 +409,10 @@ fn prepare(
             Some(crate::call::describe_strategy(p, engine, limits, name)?),
             None,
         ),
-        Pre::Filter(p) => (None, Some(crate::call::describe_filter(p, engine, limits, name)?)),
+        Pre::Filter(p) => (
+            None,
+            Some(crate::call::describe_filter(p, engine, limits, name)?),
+        ),
     };
     let loaded = Loaded {
         name: name.into(),

@@ -190,10 +190,13 @@ fn platform_ok(wanted: &[Platform], candidate: &Candidate) -> bool {
     if candidate.platforms.is_empty() {
         return true;
     }
-    candidate.platforms.iter().any(|p| match Platform::parse(p) {
-        Ok(have) => matches_any(wanted, &have),
-        Err(_) => false,
-    })
+    candidate
+        .platforms
+        .iter()
+        .any(|p| match Platform::parse(p) {
+            Ok(have) => matches_any(wanted, &have),
+            Err(_) => false,
+        })
 }
 
 fn list(platforms: &[Platform]) -> String {

@@ -1,0 +1,66 @@
+//! The `updraft` command line: parses arguments and dispatches to one module
+//! per command. Errors are printed on one line and exit non-zero.
+
+mod catalog;
+mod plugin_cmd;
+mod resolve_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keeps GitOps deployments on the newest acceptable container image.
+#[derive(Debug, Parser)]
+#[command(name = "updraft", version, about)]
+struct Cli {
+    /// Log level filter (also RUST_LOG), e.g. `info` or `updraft=debug`.
+    #[arg(long, global = true, default_value = "warn")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Pick a tag from a JSON list of tags, offline, and print the decision as JSON.
+    Resolve(resolve_cmd::ResolveArgs),
+    /// Inspect or precompile plugins.
+    #[command(subcommand)]
+    Plugin(plugin_cmd::PluginCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    let result = match cli.command {
+        Command::Resolve(args) => resolve_cmd::run(args),
+        Command::Plugin(cmd) => plugin_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Errors are printed on one line, whatever a library put in them.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
