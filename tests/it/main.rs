@@ -1,0 +1,12 @@
+//! Updraft's integration tests: one binary (wasmtime links once), one module
+//! per area. Plugins are real components built by `tests/build.rs` and the
+//! builtins crate; services are real processes started by the project's
+//! scripts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod conformance;
+mod fuel;
+mod sandbox;
+mod support;
