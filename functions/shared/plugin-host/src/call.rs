@@ -2,8 +2,6 @@
 //! memory cap, conversion between core types and the ABI, outcome mapping to
 //! `PluginError`, and validation of what the plugin answered.
 
-use std::collections::HashSet;
-
 use updraft_core::Candidate;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, Trap};
@@ -70,7 +68,8 @@ pub struct Selection {
     pub tag: Option<String>,
     /// Why this tag, or why none.
     pub reason: String,
-    /// Candidates refused for a reason of their own.
+    /// Candidates refused for a reason of their own, as the plugin reported
+    /// them (`resolve` keeps only those that name a candidate).
     pub rejected: Vec<Rejection>,
     /// Fuel the call used.
     pub fuel: u64,
@@ -323,19 +322,9 @@ fn validate_selection(
             candidates.len()
         )));
     }
-    if !selection.rejected.is_empty() {
-        let names: HashSet<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
-        if let Some(r) = selection
-            .rejected
-            .iter()
-            .find(|r| !names.contains(r.tag.as_str()))
-        {
-            return Err(invalid(format!(
-                "rejected tag '{}', which is not among the candidates",
-                r.tag
-            )));
-        }
-    }
+    // Rejections naming a tag that was not offered are dropped rather than
+    // checked against a set of every candidate: they only explain, and
+    // `resolve` matches them to candidates by name anyway.
     Ok(Selection {
         tag: selection.tag,
         reason: selection.reason,
