@@ -30,10 +30,16 @@ else
     echo "rustup not found: install the wasm32-wasip2 target for your toolchain by hand" >&2
 fi
 
-# System packages the tests use (none beyond a C compiler yet).
+# System packages the build and the tests use.
 missing=()
 for pkg in gcc pkg-config; do
     command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+# The registry tests (infra/local/registry.sh): Debian's docker-registry,
+# htpasswd (apache2-utils) for its Basic-auth file, openssl for the token
+# server's signing key. Checked by command, installed by package.
+for pair in docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

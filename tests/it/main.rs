@@ -8,5 +8,6 @@
 mod cli;
 mod conformance;
 mod fuel;
+mod registry;
 mod sandbox;
 mod support;
