@@ -41,6 +41,9 @@ done
 for pair in docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# The checkpoint-store tests' S3 server (infra/local/s3.sh): moto in .venv.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         say "installing ${missing[*]}"
@@ -51,4 +54,5 @@ if ((${#missing[@]})); then
         exit 1
     fi
 fi
+infra/local/s3.sh venv # creates .venv with moto when missing
 say "build prerequisites present"

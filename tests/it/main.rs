@@ -10,4 +10,5 @@ mod conformance;
 mod fuel;
 mod registry;
 mod sandbox;
+mod state;
 mod support;
