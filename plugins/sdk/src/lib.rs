@@ -42,6 +42,8 @@
 pub use semver_rules as version;
 
 mod helpers;
+#[cfg(feature = "regex")]
+pub mod regex;
 
 pub use helpers::{Params, internal, invalid_config, one_line, unsupported};
 

@@ -13,25 +13,8 @@
 //! function is unknown or the expression does not compile; this plugin answers
 //! `invalid-config` with the compiler's message instead.
 
-use regex_automata::meta::Regex;
-use updraft_plugin_sdk::{
-    FilterInfo, Params, PluginError, TagFilter, Verdict, invalid_config, one_line,
-};
-
-/// Upper bound on the compiled program, so a hostile expression is refused
-/// instead of exhausting the sandbox's memory.
-const REGEX_SIZE_LIMIT: usize = 4 << 20;
-
-/// Compiles `source`, or explains why not (the parser's own message).
-fn compile(source: &str) -> Result<Regex, String> {
-    Regex::builder()
-        .configure(Regex::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-        .build(source)
-        .map_err(|e| match e.syntax_error() {
-            Some(syntax) => syntax.to_string(),
-            None => format!("{e} (the compiled expression exceeds {REGEX_SIZE_LIMIT} bytes)"),
-        })
-}
+use updraft_plugin_sdk::regex::{Regex, compile};
+use updraft_plugin_sdk::{FilterInfo, Params, PluginError, TagFilter, Verdict, invalid_config};
 
 struct AllowTags;
 
@@ -58,8 +41,7 @@ fn parse_rule(expression: Option<&str>) -> Result<Rule, PluginError> {
     }
     let regex = compile(source).map_err(|e| {
         invalid_config(format!(
-            "parameter 'expression': invalid regular expression '{source}': {}",
-            one_line(&e)
+            "parameter 'expression': invalid regular expression '{source}': {e}"
         ))
     })?;
     Ok(Rule::Regexp {

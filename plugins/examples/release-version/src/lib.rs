@@ -12,31 +12,18 @@
 //! prefix ending in `-` or `_` and an optional `v`:
 //! `1.2.3`, `v1.2`, `release-1.2.3`, `app_v2.0.0-rc1`, `my-app-3`.
 
-use regex_automata::meta::Regex;
-use regex_automata::util::primitives::PatternID;
+use updraft_plugin_sdk::regex::automata::util::primitives::PatternID;
+use updraft_plugin_sdk::regex::{Regex, compile};
 use updraft_plugin_sdk::version::{Constraint, RejectionKind, RejectionReason, Version};
 use updraft_plugin_sdk::{
     Params, PluginError, Rejection, SelectRequest, Selection, Strategy, StrategyInfo,
-    invalid_config, one_line,
+    invalid_config,
 };
 
 /// Optional prefix up to a `-` or `_` (tried last, so `2.0.0-1` stays a
 /// version), optional `v`, then `N[.N[.N]][-pre.release]`.
 pub const DEFAULT_PATTERN: &str =
     r"^(?:.*?[-_])??v?(?P<version>\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?)$";
-
-const REGEX_SIZE_LIMIT: usize = 4 << 20;
-
-/// Compiles `source`, or explains why not (the parser's own message).
-fn compile(source: &str) -> Result<Regex, String> {
-    Regex::builder()
-        .configure(Regex::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-        .build(source)
-        .map_err(|e| match e.syntax_error() {
-            Some(syntax) => syntax.to_string(),
-            None => format!("{e} (the compiled expression exceeds {REGEX_SIZE_LIMIT} bytes)"),
-        })
-}
 
 struct ReleaseVersion;
 
@@ -50,8 +37,7 @@ impl Strategy for ReleaseVersion {
         let source = params.get("pattern")?.unwrap_or(DEFAULT_PATTERN);
         let pattern = compile(source).map_err(|e| {
             invalid_config(format!(
-                "parameter 'pattern': invalid regular expression '{source}': {}",
-                one_line(&e)
+                "parameter 'pattern': invalid regular expression '{source}': {e}"
             ))
         })?;
         let group = version_group(&pattern);
