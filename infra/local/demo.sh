@@ -8,9 +8,10 @@ cd "$(dirname "$0")/../.."
 infra/local/install.sh
 cargo build --locked -p updraft
 (cd plugins && cargo build --locked --release -p release-version)
-updraft=target/debug/updraft
+# Honour CARGO_TARGET_DIR (plugins/ builds there too when it is set).
+updraft=${CARGO_TARGET_DIR:-target}/debug/updraft
 tags=infra/local/sample-tags.json
-example=plugins/target/wasm32-wasip2/release/release_version.wasm
+example=${CARGO_TARGET_DIR:-plugins/target}/wasm32-wasip2/release/release_version.wasm
 
 show() {
     printf '\n$ updraft %s\n' "$*"
