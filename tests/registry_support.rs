@@ -112,6 +112,28 @@ impl Services {
     }
 }
 
+impl Services {
+    /// A pusher for a flavour's registry (`anon`, `basic`, `bearer`),
+    /// authenticated as the test user where the flavour needs it.
+    #[allow(dead_code)] // it/registry.rs builds its pushers itself
+    pub fn pusher(&self, flavour: &str) -> Pusher {
+        let (user, password) = (self.get("REGISTRY_USER"), self.get("REGISTRY_PASSWORD"));
+        match flavour {
+            "basic" => Pusher::new(&self.get("BASIC_URL"), PushAuth::Basic { user, password }),
+            "bearer" => Pusher::new(
+                &self.get("BEARER_URL"),
+                PushAuth::Bearer {
+                    token_url: self.get("TOKEN_URL"),
+                    service: self.get("TOKEN_SERVICE"),
+                    user,
+                    password,
+                },
+            ),
+            _ => Pusher::new(&self.get("ANON_URL"), PushAuth::None),
+        }
+    }
+}
+
 impl Drop for Services {
     fn drop(&mut self) {
         let _ = Command::new(repo_root().join("infra/local/registry.sh"))

@@ -8,7 +8,9 @@
 mod cli;
 mod conformance;
 mod fuel;
+mod pipeline;
 mod registry;
 mod sandbox;
 mod state;
 mod support;
+mod test_cmd;

@@ -107,16 +107,16 @@ fn unique() -> String {
 
 /// A store location that can be opened again and again, each time as a new
 /// client (what a new process would do).
-struct Target {
-    url: String,
-    env: Vec<(String, String)>,
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) env: Vec<(String, String)>,
     mode: WriteMode,
     _moto: Option<Arc<Moto>>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Target {
-    fn open(&self) -> StateStore {
+    pub(crate) fn open(&self) -> StateStore {
         let store = StateStore::open_with_env(&self.url, self.env.clone()).unwrap();
         assert_eq!(store.write_mode(), self.mode, "{}", self.url);
         store
@@ -147,7 +147,7 @@ fn file(test: &str) -> Target {
     }
 }
 
-fn s3(test: &str) -> Target {
+pub(crate) fn s3(test: &str) -> Target {
     let moto = moto();
     Target {
         url: format!(
@@ -208,6 +208,7 @@ fn meta(i: usize) -> ImageMetadata {
             "org.opencontainers.image.revision".to_string(),
             format!("{i:040x}"),
         )]),
+        created_by_platform: BTreeMap::new(),
     }
 }
 

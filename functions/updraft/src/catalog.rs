@@ -1,7 +1,7 @@
 //! Owns finding plugins for the CLI: the built-ins embedded in the binary and
 //! `.wasm` files named on the command line, loaded through one `PluginHost`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use updraft_plugin_host::{HostConfig, Plugin, PluginHost};
@@ -15,7 +15,7 @@ impl Catalog {
     /// A host whose compiled artifacts are cached in `cache_dir()`.
     pub fn new() -> Result<Self> {
         let host = PluginHost::new(HostConfig {
-            cache_dir: cache_dir(),
+            cache_dir: updraft_pipeline::catalog::default_cache_dir(),
             ..HostConfig::default()
         })?;
         Ok(Self { host })
@@ -52,16 +52,4 @@ impl Catalog {
 /// Reads a plugin file; only `.wasm` components are accepted from outside.
 pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read plugin file {}", path.display()))
-}
-
-/// `UPDRAFT_CACHE_DIR`, else `$XDG_CACHE_HOME/updraft/plugins`, else
-/// `~/.cache/updraft/plugins`; none if no home is known.
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("UPDRAFT_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("updraft/plugins"));
-    }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/updraft/plugins"))
 }

@@ -2,8 +2,10 @@
 //! per command. Errors are printed on one line and exit non-zero.
 
 mod catalog;
+mod invoke_cmd;
 mod plugin_cmd;
 mod resolve_cmd;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,10 @@ struct Cli {
 enum Command {
     /// Pick a tag from a JSON list of tags, offline, and print the decision as JSON.
     Resolve(resolve_cmd::ResolveArgs),
+    /// Resolve IMAGE against its live registry and print the chosen reference.
+    Test(test_cmd::TestArgs),
+    /// Run one function once, as the cloud runs it: an event in, the result out.
+    Invoke(invoke_cmd::InvokeArgs),
     /// Inspect or precompile plugins.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
@@ -34,6 +40,8 @@ fn main() -> ExitCode {
     init_logging(&cli.log_level);
     let result = match cli.command {
         Command::Resolve(args) => resolve_cmd::run(args),
+        Command::Test(args) => test_cmd::run(args),
+        Command::Invoke(args) => invoke_cmd::run(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
     };
     match result {

@@ -1,5 +1,6 @@
 //! Owns `updraft resolve`: read a JSON tag list, build the filter and strategy
-//! steps from Image Updater-style flags, decide, print one JSON object.
+//! steps from Image Updater-style flags, decide, print one JSON object. Also
+//! owns those flags ([`DecisionArgs`]), which `updraft test` shares.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -13,12 +14,19 @@ use updraft_plugin_host::{FilterStep, PluginKind, ResolveSpec, resolve};
 
 use crate::catalog::Catalog;
 
-/// Flags shared by `resolve` (and later `test`), named as in Image Updater.
+/// `updraft resolve`: the tag list plus the decision flags.
 #[derive(Debug, Args)]
 pub struct ResolveArgs {
     /// JSON array of tags: strings, or objects {name, digest, created, platforms}; `-` for stdin.
     #[arg(long, value_name = "FILE|-")]
     tags: String,
+    #[command(flatten)]
+    decision: DecisionArgs,
+}
+
+/// The decision flags `resolve` and `test` share, named as in Image Updater.
+#[derive(Debug, Args)]
+pub struct DecisionArgs {
     /// semver (default), newest-build, alphabetical, digest (deprecated: latest, name).
     #[arg(long, default_value = "semver", value_name = "STRATEGY")]
     update_strategy: String,
@@ -52,59 +60,67 @@ pub fn run(args: ResolveArgs) -> Result<()> {
     let candidates = updraft_core::tags::parse_candidates(&text)
         .with_context(|| format!("tag list {}", display_source(&args.tags)))?;
     let catalog = Catalog::new()?;
-    let spec = build_spec(&catalog, &args)?;
+    let spec = args.decision.build_spec(&catalog)?;
     let resolution = resolve(&spec, candidates)?;
     println!("{}", serde_json::to_string_pretty(&resolution)?);
     Ok(())
 }
 
-fn build_spec(catalog: &Catalog, args: &ResolveArgs) -> Result<ResolveSpec> {
-    let mut filters = Vec::new();
-    if let Some(allow) = &args.allow_tags {
-        let allow = AllowTags::parse(allow).context("--allow-tags")?;
-        if let Some(call) = allow.filter_call() {
-            filters.push(step(catalog, call)?);
-        }
+impl DecisionArgs {
+    /// The `--semver-constraint` flag, when given and not empty.
+    pub fn constraint(&self) -> Option<&str> {
+        self.semver_constraint.as_deref().filter(|c| !c.is_empty())
     }
-    if !args.ignore_tags.is_empty() {
-        let ignore =
-            IgnoreTags::from_annotation(&args.ignore_tags.join(",")).context("--ignore-tags")?;
-        if let Some(call) = ignore.filter_call() {
-            filters.push(step(catalog, call)?);
-        }
-    }
-    let params = parse_params(&args.params)?;
-    let (strategy, strategy_params) = match &args.plugin {
-        Some(path) => {
-            let plugin = catalog.file(path)?;
-            match plugin.kind() {
-                PluginKind::Strategy => (plugin, params),
-                PluginKind::TagFilter => {
-                    filters.push(FilterStep { plugin, params });
-                    (
-                        builtin_strategy(catalog, &args.update_strategy)?,
-                        Vec::new(),
-                    )
-                }
+
+    /// The filter and strategy steps these flags describe.
+    pub fn build_spec(&self, catalog: &Catalog) -> Result<ResolveSpec> {
+        let mut filters = Vec::new();
+        if let Some(allow) = &self.allow_tags {
+            let allow = AllowTags::parse(allow).context("--allow-tags")?;
+            if let Some(call) = allow.filter_call() {
+                filters.push(step(catalog, call)?);
             }
         }
-        None => (
-            builtin_strategy(catalog, &args.update_strategy)?,
-            Vec::new(),
-        ),
-    };
-    let platforms = match &args.platforms {
-        Some(list) => Platform::parse_list(list).context("--platforms")?,
-        None => vec![Platform::host()],
-    };
-    Ok(ResolveSpec {
-        strategy,
-        params: strategy_params,
-        constraint: args.semver_constraint.clone().filter(|c| !c.is_empty()),
-        filters,
-        platforms,
-        current: args.current.clone(),
-    })
+        if !self.ignore_tags.is_empty() {
+            let ignore = IgnoreTags::from_annotation(&self.ignore_tags.join(","))
+                .context("--ignore-tags")?;
+            if let Some(call) = ignore.filter_call() {
+                filters.push(step(catalog, call)?);
+            }
+        }
+        let params = parse_params(&self.params)?;
+        let (strategy, strategy_params) = match &self.plugin {
+            Some(path) => {
+                let plugin = catalog.file(path)?;
+                match plugin.kind() {
+                    PluginKind::Strategy => (plugin, params),
+                    PluginKind::TagFilter => {
+                        filters.push(FilterStep { plugin, params });
+                        (
+                            builtin_strategy(catalog, &self.update_strategy)?,
+                            Vec::new(),
+                        )
+                    }
+                }
+            }
+            None => (
+                builtin_strategy(catalog, &self.update_strategy)?,
+                Vec::new(),
+            ),
+        };
+        let platforms = match &self.platforms {
+            Some(list) => Platform::parse_list(list).context("--platforms")?,
+            None => vec![Platform::host()],
+        };
+        Ok(ResolveSpec {
+            strategy,
+            params: strategy_params,
+            constraint: self.constraint().map(str::to_string),
+            filters,
+            platforms,
+            current: self.current.clone(),
+        })
+    }
 }
 
 fn builtin_strategy(catalog: &Catalog, name: &str) -> Result<updraft_plugin_host::Plugin> {

@@ -16,4 +16,6 @@ pub use call::{FilterOutcome, Rejection, SelectRequest, Selection, StrategyInfo,
 pub use engine::{HostConfig, Limits, PluginHost, SUPPORTED_ABI};
 pub use error::{GuestErrorKind, PluginError};
 pub use load::{Inspection, Plugin, PluginKind};
-pub use resolve::{FilterStep, PluginRun, Rejected, Resolution, ResolveSpec, resolve};
+pub use resolve::{
+    FilterStep, Filtered, PluginRun, Rejected, Resolution, ResolveSpec, apply_filters, resolve,
+};

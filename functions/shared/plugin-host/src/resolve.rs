@@ -1,7 +1,7 @@
 //! Owns one image's decision: run the tag filters, drop tags built for other
 //! platforms, run the strategy, and account for every tag that was not chosen.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use updraft_core::Candidate;
 use updraft_core::platform::{Platform, matches_any};
 
@@ -35,7 +35,7 @@ pub struct ResolveSpec {
 }
 
 /// A tag that was not chosen, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     /// The tag.
     pub tag: String,
@@ -46,7 +46,7 @@ pub struct Rejected {
 }
 
 /// Fuel one plugin call used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginRun {
     /// The plugin's name.
     pub plugin: String,
@@ -57,7 +57,7 @@ pub struct PluginRun {
 }
 
 /// The decision for one image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
     /// The chosen tag, or none.
     pub selected: Option<String>,
@@ -82,15 +82,31 @@ pub struct Resolution {
     pub rejected: Vec<Rejected>,
 }
 
-/// Runs filters, platform check and strategy over `candidates`.
-pub fn resolve(spec: &ResolveSpec, candidates: Vec<Candidate>) -> Result<Resolution, PluginError> {
+/// What the filter steps kept, and what they cost.
+#[derive(Debug, Clone)]
+pub struct Filtered {
+    /// Candidates every filter kept, in input order.
+    pub kept: Vec<Candidate>,
+    /// The filter calls, in order.
+    pub runs: Vec<PluginRun>,
+    /// Candidates a filter rejected, with the filter's reason.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Runs the filter steps alone, in order; each sees only what the previous
+/// one kept. `poll-registry` uses this to fetch metadata only for the tags
+/// that survive the filters.
+pub fn apply_filters(
+    filters: &[FilterStep],
+    candidates: Vec<Candidate>,
+) -> Result<Filtered, PluginError> {
     let mut rejected = Vec::new();
     let mut remaining = candidates;
-    let mut filters = Vec::with_capacity(spec.filters.len());
-    for step in &spec.filters {
+    let mut runs = Vec::with_capacity(filters.len());
+    for step in filters {
         let names: Vec<String> = remaining.iter().map(|c| c.name.clone()).collect();
         let outcome = step.plugin.filter(&step.params, &names)?;
-        filters.push(PluginRun {
+        runs.push(PluginRun {
             plugin: step.plugin.name().to_string(),
             sha256: step.plugin.sha256().to_string(),
             fuel: outcome.fuel,
@@ -108,6 +124,20 @@ pub fn resolve(spec: &ResolveSpec, candidates: Vec<Candidate>) -> Result<Resolut
         }
         remaining = kept;
     }
+    Ok(Filtered {
+        kept: remaining,
+        runs,
+        rejected,
+    })
+}
+
+/// Runs filters, platform check and strategy over `candidates`.
+pub fn resolve(spec: &ResolveSpec, candidates: Vec<Candidate>) -> Result<Resolution, PluginError> {
+    let Filtered {
+        kept: mut remaining,
+        runs: filters,
+        mut rejected,
+    } = apply_filters(&spec.filters, candidates)?;
 
     let info = spec.strategy.strategy_info();
     let reads_metadata = info.is_some_and(|i| i.needs_created || i.needs_digest);

@@ -51,6 +51,7 @@ fn meta(i: usize) -> ImageMetadata {
             "org.opencontainers.image.revision".into(),
             format!("{i:040x}"),
         )]),
+        created_by_platform: BTreeMap::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use updraft_core::Candidate;
+use updraft_core::platform::{Platform, matches_any};
 
 use crate::document::{Document, Merge};
 use crate::error::{StateError, StateWarning};
@@ -62,6 +63,11 @@ pub struct ImageMetadata {
     /// The image config's labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// For a multi-platform index: each platform's own `created`, so that an
+    /// application watching one platform sees that image's build time (Image
+    /// Updater's rule) while the index is fetched once for every platform.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub created_by_platform: BTreeMap<String, i64>,
 }
 
 /// The stored document, `v1/registries/<host>/<repository>/cache.json`.
@@ -342,6 +348,35 @@ impl RepoCache {
             .filter_map(|(name, _)| self.candidate(name))
             .collect()
     }
+
+    /// [`RepoCache::candidate`] as seen by an application that wants
+    /// `platforms` (empty: any): for an index with per-platform build times,
+    /// `created` is the newest over the wanted platforms only.
+    pub fn candidate_for(&self, tag: &str, platforms: &[Platform]) -> Option<Candidate> {
+        let mut candidate = self.candidate(tag)?;
+        let meta = candidate.digest.as_deref().and_then(|d| self.metadata(d));
+        if let Some(meta) = meta
+            && !meta.created_by_platform.is_empty()
+            && !platforms.is_empty()
+        {
+            candidate.created = meta
+                .created_by_platform
+                .iter()
+                .filter(|(p, _)| Platform::parse(p).is_ok_and(|p| matches_any(platforms, &p)))
+                .map(|(_, created)| *created)
+                .max();
+        }
+        Some(candidate)
+    }
+
+    /// Tags currently listed (not marked removed), in tag order.
+    pub fn listed_tags(&self) -> impl Iterator<Item = &str> {
+        self.doc
+            .tags
+            .iter()
+            .filter(|(_, r)| r.removed.is_none())
+            .map(|(name, _)| name.as_str())
+    }
 }
 
 fn new_tag(now: i64) -> TagRecord {
@@ -501,6 +536,7 @@ mod tests {
             created: Some(42),
             platforms: vec!["linux/amd64".into()],
             labels: BTreeMap::new(),
+            created_by_platform: BTreeMap::new(),
         };
         assert!(c.record_metadata("sha256:aa", meta.clone()));
         assert!(!c.record_metadata(
@@ -514,5 +550,30 @@ mod tests {
         let cand = c.candidate("1.0").unwrap();
         assert_eq!(cand.created, Some(42));
         assert_eq!(cand.platforms, ["linux/amd64"]);
+    }
+
+    #[test]
+    fn candidate_for_takes_the_wanted_platforms_build_time() {
+        let mut c = RepoCache::empty("ghcr.io", "team/app").unwrap();
+        c.record_tags(["1.0"], 1);
+        c.record_digest("1.0", "sha256:ix", 2);
+        c.record_metadata(
+            "sha256:ix",
+            ImageMetadata {
+                created: Some(300),
+                platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+                labels: BTreeMap::new(),
+                created_by_platform: BTreeMap::from([
+                    ("linux/amd64".to_string(), 100),
+                    ("linux/arm64".to_string(), 300),
+                ]),
+            },
+        );
+        let amd = Platform::parse("linux/amd64").unwrap();
+        assert_eq!(c.candidate_for("1.0", &[amd]).unwrap().created, Some(100));
+        assert_eq!(c.candidate_for("1.0", &[]).unwrap().created, Some(300));
+        let s390 = Platform::parse("linux/s390x").unwrap();
+        assert_eq!(c.candidate_for("1.0", &[s390]).unwrap().created, None);
+        assert_eq!(c.listed_tags().collect::<Vec<_>>(), ["1.0"]);
     }
 }

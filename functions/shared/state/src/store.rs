@@ -313,6 +313,60 @@ impl StateStore {
             .map_err(|e| self.write_err(key, e))
     }
 
+    /// Every object under the store URL's prefix whose name ends with one of
+    /// `suffixes`, as (path relative to the prefix, bytes), sorted by path.
+    /// Used to read application manifests kept in object storage.
+    pub async fn list_objects(
+        &self,
+        suffixes: &[&str],
+    ) -> Result<Vec<(String, Bytes)>, StateError> {
+        use futures::TryStreamExt;
+        let prefix: Path = self
+            .inner
+            .url
+            .prefix()
+            .iter()
+            .map(|p| object_store::path::PathPart::from(p.as_str()))
+            .collect();
+        let listing_err = |source| StateError::Read {
+            url: self.inner.url.to_string(),
+            key: "(listing)".to_string(),
+            source,
+        };
+        let metas: Vec<_> = self
+            .inner
+            .store
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(listing_err)?;
+        let mut names: Vec<String> = metas
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .filter(|name| suffixes.iter().any(|s| name.ends_with(s)))
+            .collect();
+        names.sort();
+        let skip = prefix.as_ref().len();
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let path = Path::from(name.as_str());
+            self.inner.counters.gets.fetch_add(1, Ordering::Relaxed);
+            let got = self.inner.store.get(&path).await;
+            let bytes = match got {
+                Ok(r) => r.bytes().await,
+                Err(e) => Err(e),
+            }
+            .map_err(|source| StateError::Read {
+                url: self.inner.url.to_string(),
+                key: name.clone(),
+                source,
+            })?;
+            let relative = name[skip..].trim_start_matches('/').to_string();
+            out.push((relative, bytes));
+        }
+        Ok(out)
+    }
+
     /// Deletes `key`; absent is fine.
     pub async fn delete(&self, key: &Key) -> Result<(), StateError> {
         self.inner.counters.deletes.fetch_add(1, Ordering::Relaxed);

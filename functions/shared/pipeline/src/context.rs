@@ -1,0 +1,63 @@
+//! Owns [`Context`]: what a stage runs with — the settings, the checkpoint
+//! store, one registry pool and one plugin catalog per process.
+
+use updraft_registry::{ClientOptions, RegistryPool};
+use updraft_state::StateStore;
+
+use crate::catalog::PluginCatalog;
+use crate::error::PipelineError;
+use crate::settings::Settings;
+
+/// A stage's environment; build one per process and reuse it across
+/// invocations (warm starts keep connections, tokens and loaded plugins).
+#[derive(Debug)]
+pub struct Context {
+    /// The configuration.
+    pub settings: Settings,
+    /// The checkpoint store.
+    pub store: StateStore,
+    /// Registry clients.
+    pub registries: RegistryPool,
+    /// Plugins.
+    pub catalog: PluginCatalog,
+    clock: fn() -> i64,
+}
+
+impl Context {
+    /// Opens the store and the plugin host for `settings`.
+    pub fn new(settings: Settings) -> Result<Self, PipelineError> {
+        let store = StateStore::open(&settings.state)?;
+        Self::with_parts(settings, store, ClientOptions::default())
+    }
+
+    /// A context over an already opened store and registry client options.
+    pub fn with_parts(
+        settings: Settings,
+        store: StateStore,
+        options: ClientOptions,
+    ) -> Result<Self, PipelineError> {
+        let catalog = PluginCatalog::new(settings.plugins.clone())?;
+        Ok(Self {
+            registries: RegistryPool::new(settings.registries.clone(), options),
+            store,
+            catalog,
+            settings,
+            clock: now_nanos,
+        })
+    }
+
+    /// Replaces the clock (nanoseconds since the epoch), for tests.
+    pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, nanoseconds since the epoch.
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}
+
+fn now_nanos() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+}

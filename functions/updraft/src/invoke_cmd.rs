@@ -1,0 +1,71 @@
+//! Owns `updraft invoke FUNCTION --event FILE|-`: one function, once, as the
+//! cloud runs it — the event in, the result JSON on stdout.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+use serde_json::Value;
+use updraft_pipeline::{Context, Settings};
+
+/// Arguments of `updraft invoke`.
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The function: poll-registry or resolve-strategy.
+    function: String,
+    /// The event: a JSON file, or `-` for stdin. Without it, poll-registry
+    /// polls everything (a timer event).
+    #[arg(long)]
+    event: Option<String>,
+    /// updraft.yaml (default: $UPDRAFT_CONFIG, else ./updraft.yaml if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+const FUNCTIONS: [&str; 2] = [updraft_poll_registry::NAME, updraft_resolve_strategy::NAME];
+
+/// Runs `updraft invoke`.
+pub fn run(args: InvokeArgs) -> Result<()> {
+    if !FUNCTIONS.contains(&args.function.as_str()) {
+        bail!(
+            "no function named '{}' (functions: {})",
+            args.function,
+            FUNCTIONS.join(", ")
+        );
+    }
+    let event = match args.event.as_deref() {
+        None => Value::Null,
+        Some(source) => {
+            let text = read_event(source)?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("the event in {} is not JSON", display_source(source)))?
+        }
+    };
+    let settings = Settings::discover(args.config.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(async {
+        let ctx = Context::new(settings)?;
+        match args.function.as_str() {
+            updraft_poll_registry::NAME => updraft_poll_registry::handle(&ctx, event).await,
+            _ => updraft_resolve_strategy::handle(&ctx, event).await,
+        }
+    })?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+fn read_event(source: &str) -> Result<String> {
+    if source == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the event from stdin")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(source).with_context(|| format!("cannot read event file {source}"))
+}
+
+fn display_source(source: &str) -> &str {
+    if source == "-" { "<stdin>" } else { source }
+}
