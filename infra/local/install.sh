@@ -41,6 +41,12 @@ done
 for pair in docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+# The git tests (infra/local/git.sh): lighttpd running git-http-backend, and
+# the git CLI; git2 links the system OpenSSL (its headers: libssl-dev).
+for pair in git:git lighttpd:lighttpd; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 # The checkpoint-store tests' S3 server (infra/local/s3.sh): moto in .venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -15,9 +15,14 @@
 //! returns the new text, equal to the input when nothing changes. Where a
 //! target lives in the repository is [`updraft_core::WriteBackTarget::resolve`].
 //! Formats and rules: `docs/write-back.md`.
+//!
+//! [`git`] does the I/O: it fetches the deployment repository, lets the
+//! caller apply these editors to the branch's files, commits and pushes
+//! (never with force), retrying when someone else pushed first.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod git;
 pub mod targets;
 mod yaml;
 

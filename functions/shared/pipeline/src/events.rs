@@ -364,6 +364,73 @@ impl Event for WriteBackRequest {
     const CONSUMER: &'static str = "write-back";
 }
 
+/// What write-back did for one application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppWritten {
+    /// The application's configuration (sync policy, source).
+    pub config: AppConfig,
+    /// `git` or `argocd`.
+    pub method: String,
+    /// The repository written to (git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The branch pushed to (git).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The commit that carries the change; `None` when nothing was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Files changed for this application.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// The changes, old → new.
+    pub changes: Vec<ImageChange>,
+    /// Whether anything was written.
+    pub written: bool,
+    /// What happened, in words (also why nothing was written).
+    pub reason: String,
+}
+
+/// Counters of a write-back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteBackStats {
+    /// Commits created.
+    pub commits: usize,
+    /// Pushes that landed.
+    pub pushes: usize,
+    /// Push attempts, including rejected ones.
+    pub push_attempts: u32,
+    /// Applications written.
+    pub applications_written: usize,
+    /// Wall time in milliseconds.
+    pub millis: u64,
+}
+
+/// `write-back`'s result and `sync-trigger`'s input.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncRequest {
+    /// The cycle's id.
+    #[serde(default)]
+    pub cycle: String,
+    /// Every application that had changes, written or not.
+    #[serde(default)]
+    pub applications: Vec<AppWritten>,
+    /// Per-application problems of this and earlier stages.
+    #[serde(default)]
+    pub errors: Vec<AppError>,
+    /// Counters.
+    #[serde(default)]
+    pub stats: WriteBackStats,
+}
+
+impl Event for SyncRequest {
+    const KIND: &'static str = "SyncRequest";
+    const CONSUMER: &'static str = "sync-trigger";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

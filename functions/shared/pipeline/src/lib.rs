@@ -14,6 +14,8 @@
 //!   metadata fetched only when a strategy needs it and the cache lacks it.
 //! - [`resolve`]: `resolve-strategy` — plugins decide; real changes become
 //!   write-back requests; every decision is recorded.
+//! - [`writeback`]: `write-back` — applications grouped into commits, target
+//!   files edited in place, pushed without force.
 //! - [`context`]: what a stage runs with (store, registry pool, catalog).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -25,6 +27,7 @@ pub mod events;
 pub mod poll;
 pub mod resolve;
 pub mod settings;
+pub mod writeback;
 
 pub use context::Context;
 pub use error::PipelineError;

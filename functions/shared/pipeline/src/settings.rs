@@ -42,6 +42,119 @@ pub struct PluginSpec {
     pub sha256: Option<String>,
 }
 
+/// How commits are batched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitBatching {
+    /// One commit and one push per repository and branch per cycle.
+    #[default]
+    PerRepository,
+    /// One commit per application (Image Updater's behaviour), still one
+    /// push attempt sequence per commit.
+    PerApplication,
+}
+
+/// A secret value: a reference (`env:NAME`, `file:PATH`) resolved when
+/// used, never stored or printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretRef(String);
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The reference names where the secret is, not the secret.
+        write!(f, "SecretRef({})", self.0)
+    }
+}
+
+impl SecretRef {
+    /// Parses `env:NAME` or `file:PATH` (relative to `base`).
+    pub fn parse(text: &str, base: &Path) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some(name) = text.strip_prefix("env:") {
+            if name.is_empty() {
+                return Err("env: needs a variable name".into());
+            }
+            return Ok(Self(text.to_string()));
+        }
+        if let Some(path) = text.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err("file: needs a path".into());
+            }
+            return Ok(Self(format!("file:{}", base.join(path).display())));
+        }
+        Err("a secret must be a reference, env:NAME or file:PATH, never the value itself".into())
+    }
+
+    /// The secret's value (a file's content is trimmed of surrounding
+    /// whitespace).
+    pub fn resolve(&self) -> Result<String, String> {
+        if let Some(name) = self.0.strip_prefix("env:") {
+            return std::env::var(name)
+                .map_err(|_| format!("environment variable {name} is not set"));
+        }
+        let path = self.0.strip_prefix("file:").unwrap_or(&self.0);
+        std::fs::read_to_string(path)
+            .map(|t| t.trim().to_string())
+            .map_err(|e| format!("cannot read {path} ({e})"))
+    }
+
+    /// The path of a `file:` reference.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.0.strip_prefix("file:").map(PathBuf::from)
+    }
+}
+
+/// Credentials for the repositories whose URL starts with a prefix, or for
+/// the applications that name an Image Updater secret
+/// (`write-back-method: git:secret:<ns>/<name>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCredentialRule {
+    /// URL prefix (`https://github.com/acme/`, `git@github.com:`).
+    pub match_prefix: Option<String>,
+    /// `namespace/name` of the Image Updater secret this stands for.
+    pub secret: Option<String>,
+    /// HTTPS user name (not a secret; a reference is also accepted).
+    pub username: Option<String>,
+    /// HTTPS password or token.
+    pub password: Option<SecretRef>,
+    /// SSH private key (a `file:` reference).
+    pub ssh_key: Option<SecretRef>,
+    /// known_hosts file for SSH.
+    pub known_hosts: Option<PathBuf>,
+    /// Accept SSH hosts missing from known_hosts (off by default).
+    pub accept_unknown_hosts: bool,
+}
+
+/// Git write-back settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSettings {
+    /// Commit author name.
+    pub user: String,
+    /// Commit author email.
+    pub email: String,
+    /// Batching.
+    pub commit: CommitBatching,
+    /// Push attempts on a rejected (non-fast-forward) push.
+    pub max_attempts: u32,
+    /// Where clones are kept between invocations (a warm function reuses
+    /// them); default `<temp>/updraft-git`.
+    pub work_dir: PathBuf,
+    /// Credentials, longest matching prefix first.
+    pub credentials: Vec<GitCredentialRule>,
+}
+
+impl Default for GitSettings {
+    fn default() -> Self {
+        Self {
+            user: "argocd-image-updater".into(),
+            email: "noreply@argoproj.io".into(),
+            commit: CommitBatching::PerRepository,
+            max_attempts: 5,
+            work_dir: std::env::temp_dir().join("updraft-git"),
+            credentials: Vec::new(),
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -53,6 +166,8 @@ pub struct Settings {
     pub registries: Registries,
     /// Third-party plugins.
     pub plugins: Vec<PluginSpec>,
+    /// Git write-back.
+    pub git: GitSettings,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -68,6 +183,44 @@ struct RawSettings {
     registries: Vec<RegistryConf>,
     #[serde(default)]
     plugins: Vec<RawPlugin>,
+    #[serde(default)]
+    git: Option<RawGit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGit {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    commit: Option<String>,
+    #[serde(default)]
+    max_attempts: Option<u32>,
+    #[serde(default)]
+    work_dir: Option<String>,
+    #[serde(default)]
+    credentials: Vec<RawGitCredentials>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGitCredentials {
+    #[serde(default, rename = "match")]
+    match_prefix: Option<String>,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    ssh_key: Option<String>,
+    #[serde(default)]
+    known_hosts: Option<String>,
+    #[serde(default)]
+    accept_unknown_hosts: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +248,7 @@ impl Default for Settings {
             applications: Vec::new(),
             registries: Registries::builtin(),
             plugins: Vec::new(),
+            git: GitSettings::default(),
             origin: "defaults".to_string(),
         }
     }
@@ -142,7 +296,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins)",
+                "{} (known keys: state, applications, registries, plugins, git)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -226,14 +380,96 @@ impl Settings {
                 sha256,
             });
         }
+        let git = match raw.git {
+            Some(git) => parse_git(git, base).map_err(|m| fail(format!("git: {m}")))?,
+            None => GitSettings::default(),
+        };
         Ok(Self {
             state,
             applications,
             registries,
             plugins,
+            git,
             origin: origin.to_string(),
         })
     }
+}
+
+fn parse_git(raw: RawGit, base: &Path) -> Result<GitSettings, String> {
+    let defaults = GitSettings::default();
+    let commit = match raw.commit.as_deref().map(str::trim) {
+        None | Some("per-repository") => CommitBatching::PerRepository,
+        Some("per-application") => CommitBatching::PerApplication,
+        Some(other) => {
+            return Err(format!(
+                "commit: '{other}' is not per-repository or per-application"
+            ));
+        }
+    };
+    let max_attempts = raw.max_attempts.unwrap_or(defaults.max_attempts);
+    if max_attempts == 0 {
+        return Err("max_attempts must be at least 1".into());
+    }
+    let mut credentials = Vec::new();
+    for (i, c) in raw.credentials.into_iter().enumerate() {
+        let item = i + 1;
+        let secret_ref = |value: Option<String>, key: &str| {
+            value
+                .map(|v| SecretRef::parse(&v, base))
+                .transpose()
+                .map_err(|m| format!("credentials item {item}: {key}: {m}"))
+        };
+        if c.match_prefix.is_none() && c.secret.is_none() {
+            return Err(format!(
+                "credentials item {item}: give `match: URL-PREFIX` or `secret: NAMESPACE/NAME` (or both)"
+            ));
+        }
+        let password = secret_ref(c.password, "password")?;
+        let ssh_key = secret_ref(c.ssh_key, "ssh_key")?;
+        if password.is_some() == ssh_key.is_some() {
+            return Err(format!(
+                "credentials item {item}: give exactly one of password (with username) or ssh_key"
+            ));
+        }
+        if password.is_some() && c.username.is_none() {
+            return Err(format!("credentials item {item}: password needs username"));
+        }
+        let known_hosts = c.known_hosts.map(|k| {
+            SecretRef::parse(&k, base)
+                .ok()
+                .and_then(|r| r.path())
+                .unwrap_or_else(|| base.join(k.trim()))
+        });
+        credentials.push(GitCredentialRule {
+            match_prefix: c.match_prefix.map(|m| m.trim().to_string()),
+            secret: c.secret.map(|s| s.trim().to_string()),
+            username: c.username.map(|u| u.trim().to_string()),
+            password,
+            ssh_key,
+            known_hosts,
+            accept_unknown_hosts: c.accept_unknown_hosts,
+        });
+    }
+    // Longest prefix first, so the most specific rule wins.
+    credentials
+        .sort_by_key(|c| std::cmp::Reverse(c.match_prefix.as_deref().map(str::len).unwrap_or(0)));
+    Ok(GitSettings {
+        user: raw
+            .user
+            .map(|u| u.trim().to_string())
+            .unwrap_or(defaults.user),
+        email: raw
+            .email
+            .map(|e| e.trim().to_string())
+            .unwrap_or(defaults.email),
+        commit,
+        max_attempts,
+        work_dir: raw
+            .work_dir
+            .map(|w| base.join(w.trim()))
+            .unwrap_or(defaults.work_dir),
+        credentials,
+    })
 }
 
 fn is_builtin_strategy_name(name: &str) -> bool {
@@ -299,6 +535,50 @@ plugins:
                 .api()
                 .starts_with("http://127.0.0.1:5000")
         );
+    }
+
+    #[test]
+    fn git_section() {
+        let text = r#"
+git:
+  user: updraft
+  email: updraft@example.com
+  commit: per-application
+  credentials:
+    - {match: "https://git.example/", username: bot, password: env:GIT_TOKEN}
+    - {match: "https://git.example/team/", username: bot2, password: "file:token.txt"}
+    - {secret: argocd/git-creds, ssh_key: file:/run/key, known_hosts: /etc/known_hosts}
+"#;
+        let s = Settings::parse(text, "updraft.yaml", Path::new("/etc/updraft")).unwrap();
+        assert_eq!(s.git.user, "updraft");
+        assert_eq!(s.git.commit, CommitBatching::PerApplication);
+        assert_eq!(
+            s.git.credentials[0].match_prefix.as_deref(),
+            Some("https://git.example/team/")
+        );
+        assert_eq!(
+            s.git.credentials[0]
+                .password
+                .as_ref()
+                .unwrap()
+                .path()
+                .unwrap(),
+            Path::new("/etc/updraft/token.txt")
+        );
+        let err = |text: &str| {
+            Settings::parse(text, "updraft.yaml", Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("git:\n  credentials:\n    - {match: x, username: u, password: hunter2}\n")
+                .contains("never the value itself")
+        );
+        assert!(
+            err("git:\n  credentials:\n    - {username: u, password: env:X}\n").contains("match")
+        );
+        assert!(err("git:\n  commit: sometimes\n").contains("per-repository"));
+        assert_eq!(Settings::default().git.email, "noreply@argoproj.io");
     }
 
     #[test]
