@@ -14,3 +14,4 @@ mod sandbox;
 mod state;
 mod support;
 mod test_cmd;
+mod writeback;

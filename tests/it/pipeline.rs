@@ -449,8 +449,9 @@ async fn invoke_chains_poll_and_resolve_through_the_binary() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    let out = invoke(&world, &config, &["write-back"], None);
+    let out = invoke(&world, &config, &["no-such-function"], None);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("functions: poll-registry, resolve-strategy")
+        String::from_utf8_lossy(&out.stderr)
+            .contains("functions: poll-registry, resolve-strategy, write-back")
     );
 }

@@ -12,7 +12,7 @@ use updraft_pipeline::{Context, Settings};
 /// Arguments of `updraft invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// The function: poll-registry or resolve-strategy.
+    /// The function: poll-registry, resolve-strategy or write-back.
     function: String,
     /// The event: a JSON file, or `-` for stdin. Without it, poll-registry
     /// polls everything (a timer event).
@@ -23,7 +23,11 @@ pub struct InvokeArgs {
     config: Option<PathBuf>,
 }
 
-const FUNCTIONS: [&str; 2] = [updraft_poll_registry::NAME, updraft_resolve_strategy::NAME];
+const FUNCTIONS: [&str; 3] = [
+    updraft_poll_registry::NAME,
+    updraft_resolve_strategy::NAME,
+    updraft_write_back::NAME,
+];
 
 /// Runs `updraft invoke`.
 pub fn run(args: InvokeArgs) -> Result<()> {
@@ -48,7 +52,8 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         let ctx = Context::new(settings)?;
         match args.function.as_str() {
             updraft_poll_registry::NAME => updraft_poll_registry::handle(&ctx, event).await,
-            _ => updraft_resolve_strategy::handle(&ctx, event).await,
+            updraft_resolve_strategy::NAME => updraft_resolve_strategy::handle(&ctx, event).await,
+            _ => updraft_write_back::handle(&ctx, event).await,
         }
     })?;
     println!("{}", serde_json::to_string_pretty(&result)?);

@@ -33,6 +33,7 @@ pub mod image;
 pub mod imageupdater;
 pub mod manifest;
 pub mod platform;
+pub mod promotion;
 pub mod strategy;
 pub mod tags;
 pub mod writeback;

@@ -1,6 +1,9 @@
 //! Owns [`Context`]: what a stage runs with — the settings, the checkpoint
 //! store, one registry pool and one plugin catalog per process.
 
+use std::sync::{Arc, OnceLock};
+
+use updraft_argocd::ArgoClient;
 use updraft_registry::{ClientOptions, RegistryPool};
 use updraft_state::StateStore;
 
@@ -20,6 +23,7 @@ pub struct Context {
     pub registries: RegistryPool,
     /// Plugins.
     pub catalog: PluginCatalog,
+    argocd: OnceLock<Arc<ArgoClient>>,
     clock: fn() -> i64,
 }
 
@@ -42,6 +46,7 @@ impl Context {
             store,
             catalog,
             settings,
+            argocd: OnceLock::new(),
             clock: now_nanos,
         })
     }
@@ -50,6 +55,31 @@ impl Context {
     pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The Argo CD client of `argocd:` in the settings, built on first use
+    /// and kept for the process (its token is read then).
+    pub fn argocd(&self) -> Result<Arc<ArgoClient>, String> {
+        if let Some(client) = self.argocd.get() {
+            return Ok(client.clone());
+        }
+        let Some(conf) = &self.settings.argocd else {
+            return Err(format!(
+                "{} has no argocd: section; add argocd: {{server: https://argocd.example.com, token: env:ARGOCD_TOKEN}}",
+                self.settings.origin
+            ));
+        };
+        let token = conf
+            .token
+            .resolve()
+            .map_err(|m| format!("argocd token: {m}"))?;
+        let options = updraft_argocd::ClientOptions {
+            insecure: conf.insecure,
+            ..Default::default()
+        };
+        let client =
+            ArgoClient::new(&conf.server, token.into(), options).map_err(|e| e.to_string())?;
+        Ok(self.argocd.get_or_init(|| Arc::new(client)).clone())
     }
 
     /// Now, nanoseconds since the epoch.

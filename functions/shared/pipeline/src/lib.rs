@@ -28,6 +28,7 @@ pub mod poll;
 pub mod resolve;
 pub mod settings;
 pub mod writeback;
+pub mod writeback_run;
 
 pub use context::Context;
 pub use error::PipelineError;

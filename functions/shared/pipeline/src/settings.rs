@@ -140,6 +140,12 @@ pub struct GitSettings {
     pub work_dir: PathBuf,
     /// Credentials, longest matching prefix first.
     pub credentials: Vec<GitCredentialRule>,
+    /// Add a `Signed-off-by:` trailer (Image Updater's `git.commit-sign-off`).
+    pub signoff: bool,
+    /// The commit message template (Image Updater's
+    /// `git.commit-message-template`, Go template syntax); `None`: Image
+    /// Updater's default message.
+    pub message_template: Option<String>,
 }
 
 impl Default for GitSettings {
@@ -151,8 +157,30 @@ impl Default for GitSettings {
             max_attempts: 5,
             work_dir: std::env::temp_dir().join("updraft-git"),
             credentials: Vec::new(),
+            signoff: false,
+            message_template: None,
         }
     }
+}
+
+/// How to reach Argo CD's API.
+#[derive(Debug, Clone)]
+pub struct ArgoSettings {
+    /// The server URL (`https://argocd.example.com`).
+    pub server: String,
+    /// The bearer token (an account's API token).
+    pub token: SecretRef,
+    /// Skip TLS verification (a self-signed argocd-server); off by default.
+    pub insecure: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArgo {
+    server: String,
+    token: String,
+    #[serde(default)]
+    insecure: bool,
 }
 
 /// The validated configuration.
@@ -168,6 +196,8 @@ pub struct Settings {
     pub plugins: Vec<PluginSpec>,
     /// Git write-back.
     pub git: GitSettings,
+    /// The Argo CD API (the `argocd` write-back method, `sync-trigger`).
+    pub argocd: Option<ArgoSettings>,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -185,6 +215,8 @@ struct RawSettings {
     plugins: Vec<RawPlugin>,
     #[serde(default)]
     git: Option<RawGit>,
+    #[serde(default)]
+    argocd: Option<RawArgo>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +234,10 @@ struct RawGit {
     work_dir: Option<String>,
     #[serde(default)]
     credentials: Vec<RawGitCredentials>,
+    #[serde(default)]
+    signoff: bool,
+    #[serde(default)]
+    commit_message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +285,7 @@ impl Default for Settings {
             registries: Registries::builtin(),
             plugins: Vec::new(),
             git: GitSettings::default(),
+            argocd: None,
             origin: "defaults".to_string(),
         }
     }
@@ -296,7 +333,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins, git)",
+                "{} (known keys: state, applications, registries, plugins, git, argocd)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -384,12 +421,31 @@ impl Settings {
             Some(git) => parse_git(git, base).map_err(|m| fail(format!("git: {m}")))?,
             None => GitSettings::default(),
         };
+        let argocd = match raw.argocd {
+            Some(a) => {
+                let server = a.server.trim().trim_end_matches('/').to_string();
+                if !(server.starts_with("https://") || server.starts_with("http://")) {
+                    return Err(fail(format!(
+                        "argocd: server '{server}' must be an https:// (or http://) URL"
+                    )));
+                }
+                let token = SecretRef::parse(&a.token, base)
+                    .map_err(|m| fail(format!("argocd: token: {m}")))?;
+                Some(ArgoSettings {
+                    server,
+                    token,
+                    insecure: a.insecure,
+                })
+            }
+            None => None,
+        };
         Ok(Self {
             state,
             applications,
             registries,
             plugins,
             git,
+            argocd,
             origin: origin.to_string(),
         })
     }
@@ -469,6 +525,8 @@ fn parse_git(raw: RawGit, base: &Path) -> Result<GitSettings, String> {
             .map(|w| base.join(w.trim()))
             .unwrap_or(defaults.work_dir),
         credentials,
+        signoff: raw.signoff,
+        message_template: raw.commit_message.filter(|t| !t.trim().is_empty()),
     })
 }
 

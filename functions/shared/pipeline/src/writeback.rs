@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use updraft_argocd::SpecPatch;
 use updraft_core::config::SourceKind;
 use updraft_core::writeback::{GitCredentials, GitWriteBack, KUSTOMIZATION_FILE_NAMES};
 use updraft_core::{UpdateStrategy, WriteBack, WriteBackTarget};
@@ -176,20 +177,7 @@ fn edit_app(
     let WriteBack::Git(git) = &app.config.write_back else {
         return Ok(Vec::new());
     };
-    let mut changes = Vec::with_capacity(app.changes.len());
-    for change in &app.changes {
-        let Some(config) = app.config.images.get(change.index) else {
-            return Err(format!("image index {} is out of range", change.index));
-        };
-        let digest = (config.strategy == UpdateStrategy::Digest)
-            .then(|| change.digest.clone())
-            .flatten();
-        changes.push(updraft_gitops::ImageChange::new(
-            config,
-            change.to.clone(),
-            digest,
-        ));
-    }
+    let changes = image_changes(app)?;
     let source_path = app.config.source.path.clone().unwrap_or_default();
     let target = git
         .target
@@ -209,15 +197,7 @@ fn edit_app(
     let (file, new) = match &git.target {
         WriteBackTarget::ArgocdSource | WriteBackTarget::File { .. } => {
             let existing = load(&target)?;
-            let kind = match app.config.source.kind {
-                SourceKind::Helm | SourceKind::Kustomize => app.config.source.kind,
-                // A git path without `helm:`/`kustomize:` blocks: Image
-                // Updater decides by the images' settings.
-                _ if changes.iter().any(|c| c.kustomize_image_name.is_some()) => {
-                    SourceKind::Kustomize
-                }
-                _ => SourceKind::Helm,
-            };
+            let kind = override_kind(app, &changes);
             let new = argocd_source::apply(&target, existing.as_deref(), kind, &changes)
                 .map_err(|e| e.to_string())?;
             (target, new)
@@ -267,6 +247,60 @@ fn edit_app(
     }
     current.insert(file.clone(), new);
     Ok(vec![file])
+}
+
+/// The editors' view of an application's changes (digest values only for
+/// the digest strategy, as Image Updater writes them).
+fn image_changes(app: &AppUpdate) -> Result<Vec<updraft_gitops::ImageChange>, String> {
+    let mut changes = Vec::with_capacity(app.changes.len());
+    for change in &app.changes {
+        let Some(config) = app.config.images.get(change.index) else {
+            return Err(format!("image index {} is out of range", change.index));
+        };
+        let digest = (config.strategy == UpdateStrategy::Digest)
+            .then(|| change.digest.clone())
+            .flatten();
+        changes.push(updraft_gitops::ImageChange::new(
+            config,
+            change.to.clone(),
+            digest,
+        ));
+    }
+    Ok(changes)
+}
+
+/// Helm parameters or Kustomize images: the source's kind, else (a plain
+/// directory source) what the images' settings suggest, as Image Updater
+/// decides.
+fn override_kind(app: &AppUpdate, changes: &[updraft_gitops::ImageChange]) -> SourceKind {
+    match app.config.source.kind {
+        SourceKind::Helm | SourceKind::Kustomize => app.config.source.kind,
+        _ if changes.iter().any(|c| c.kustomize_image_name.is_some()) => SourceKind::Kustomize,
+        _ => SourceKind::Helm,
+    }
+}
+
+/// The `argocd` write-back method's change to the Application spec: the
+/// same Helm parameters or Kustomize images the `.argocd-source` file would
+/// carry.
+pub fn argocd_patch(app: &AppUpdate) -> Result<SpecPatch, String> {
+    let changes = image_changes(app)?;
+    let mut patch = SpecPatch::new();
+    match override_kind(app, &changes) {
+        SourceKind::Kustomize => {
+            for change in &changes {
+                patch = patch.kustomize_image(change.kustomize_override());
+            }
+        }
+        _ => {
+            for change in &changes {
+                for (name, value) in change.helm_parameters() {
+                    patch = patch.helm_parameter(name, value);
+                }
+            }
+        }
+    }
+    Ok(patch)
 }
 
 /// Image Updater's default commit message for one application; for a batch,
