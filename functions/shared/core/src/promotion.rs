@@ -1,4 +1,8 @@
-//! Owns the promotion model of `sync-trigger` and of `updraft pending`, `approve`, `reject`, `rollback` and `release`: pending changes and their states, the per-environment gates (soak after another environment, minimum release age, change windows) and their evaluation, holds (rollbacks and detected manual reverts), and audit entries.
+//! Owns the promotion model of `sync-trigger` and of `updraft pending`,
+//! `approve`, `reject`, `rollback` and `release`: pending changes and their
+//! states, the per-environment gates (soak after another environment, minimum
+//! release age, change windows) and their evaluation, holds (rollbacks and
+//! detected manual reverts), and audit entries.
 //!
 //! Everything here is pure: callers pass `now` and the facts they read from
 //! the checkpoint store; nothing reads a clock, a file or the network.
