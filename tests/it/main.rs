@@ -8,7 +8,10 @@
 mod cli;
 mod conformance;
 mod fuel;
+#[path = "../git_support.rs"]
+mod git_support;
 mod pipeline;
+mod promotion;
 mod registry;
 mod sandbox;
 mod state;

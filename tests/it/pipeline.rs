@@ -452,6 +452,6 @@ async fn invoke_chains_poll_and_resolve_through_the_binary() {
     let out = invoke(&world, &config, &["no-such-function"], None);
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("functions: poll-registry, resolve-strategy, write-back")
+            .contains("functions: poll-registry, resolve-strategy, write-back, sync-trigger")
     );
 }

@@ -6,13 +6,10 @@
 //! per-application commits, a wrong password, and `updraft invoke
 //! write-back`.
 
-#[path = "../git_support.rs"]
-mod git_support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use git_support::{GitServer, git};
+use crate::git_support::{GitServer, git};
 
 use serde_json::Value;
 use updraft_argocd::emulator::{Emulator, EmulatorConfig};

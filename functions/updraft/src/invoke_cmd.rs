@@ -12,10 +12,11 @@ use updraft_pipeline::{Context, Settings};
 /// Arguments of `updraft invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// The function: poll-registry, resolve-strategy or write-back.
+    /// The function: poll-registry, resolve-strategy, write-back or sync-trigger.
     function: String,
     /// The event: a JSON file, or `-` for stdin. Without it, poll-registry
-    /// polls everything (a timer event).
+    /// polls everything and sync-trigger re-evaluates open changes (a timer
+    /// event).
     #[arg(long)]
     event: Option<String>,
     /// updraft.yaml (default: $UPDRAFT_CONFIG, else ./updraft.yaml if present).
@@ -23,10 +24,11 @@ pub struct InvokeArgs {
     config: Option<PathBuf>,
 }
 
-const FUNCTIONS: [&str; 3] = [
+const FUNCTIONS: [&str; 4] = [
     updraft_poll_registry::NAME,
     updraft_resolve_strategy::NAME,
     updraft_write_back::NAME,
+    updraft_sync_trigger::NAME,
 ];
 
 /// Runs `updraft invoke`.
@@ -53,7 +55,8 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         match args.function.as_str() {
             updraft_poll_registry::NAME => updraft_poll_registry::handle(&ctx, event).await,
             updraft_resolve_strategy::NAME => updraft_resolve_strategy::handle(&ctx, event).await,
-            _ => updraft_write_back::handle(&ctx, event).await,
+            updraft_write_back::NAME => updraft_write_back::handle(&ctx, event).await,
+            _ => updraft_sync_trigger::handle(&ctx, event).await,
         }
     })?;
     println!("{}", serde_json::to_string_pretty(&result)?);

@@ -4,6 +4,7 @@
 mod catalog;
 mod invoke_cmd;
 mod plugin_cmd;
+mod promote_cmd;
 mod resolve_cmd;
 mod test_cmd;
 
@@ -33,6 +34,18 @@ enum Command {
     /// Inspect or precompile plugins.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
+    /// List the changes that wait for approval, a gate or a hold.
+    Pending(promote_cmd::PendingArgs),
+    /// Approve the change waiting for APP: sync it and promote its canary.
+    Approve(promote_cmd::ApproveArgs),
+    /// Reject the change waiting for APP: it is never synced.
+    Reject(promote_cmd::RejectArgs),
+    /// Write an older tag for APP and hold it there.
+    Rollback(promote_cmd::RollbackArgs),
+    /// Lift the hold on APP.
+    Release(promote_cmd::ReleaseArgs),
+    /// Print the audit log.
+    Audit(promote_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +56,12 @@ fn main() -> ExitCode {
         Command::Test(args) => test_cmd::run(args),
         Command::Invoke(args) => invoke_cmd::run(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
+        Command::Pending(args) => promote_cmd::pending(args),
+        Command::Approve(args) => promote_cmd::approve(args),
+        Command::Reject(args) => promote_cmd::reject(args),
+        Command::Rollback(args) => promote_cmd::rollback(args),
+        Command::Release(args) => promote_cmd::release(args),
+        Command::Audit(args) => promote_cmd::audit(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

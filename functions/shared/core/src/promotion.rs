@@ -344,6 +344,58 @@ pub struct EnvironmentConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub time_zone: Option<String>,
+    /// The canary to promote after an approved sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryConfig>,
+}
+
+/// Which progressive-delivery controller runs the canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CanaryKind {
+    /// Argo Rollouts (`argoproj.io/Rollout`); Argo CD ships its actions.
+    ArgoRollouts,
+    /// OpenKruise Rollout (`rollouts.kruise.io/Rollout`), through an Argo CD
+    /// custom resource action configured in `argocd-cm`.
+    Kruise,
+}
+
+/// The canary promoted after an approved sync, through an Argo CD resource
+/// action on the application's Rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryConfig {
+    /// The controller.
+    pub kind: CanaryKind,
+    /// The Rollout's name.
+    pub name: String,
+    /// The Rollout's namespace (default: the Application's destination
+    /// namespace is not known here, so it must be given).
+    pub namespace: String,
+    /// The action: default `promote-full` for Argo Rollouts; for Kruise the
+    /// name of the custom action configured in `argocd-cm` (default
+    /// `approve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+impl CanaryConfig {
+    /// The action to run.
+    pub fn action(&self) -> &str {
+        match (&self.action, self.kind) {
+            (Some(action), _) => action,
+            (None, CanaryKind::ArgoRollouts) => "promote-full",
+            (None, CanaryKind::Kruise) => "approve",
+        }
+    }
+
+    /// The Rollout's API group, kind and version.
+    pub fn resource(&self) -> (&'static str, &'static str, &'static str) {
+        match self.kind {
+            CanaryKind::ArgoRollouts => ("argoproj.io", "Rollout", "v1alpha1"),
+            CanaryKind::Kruise => ("rollouts.kruise.io", "Rollout", "v1beta1"),
+        }
+    }
 }
 
 /// Reads a string, or a number as its text, so that `soak: 30` reaches the
@@ -530,6 +582,8 @@ pub struct EnvironmentGates {
     pub window_length: TimeDelta,
     /// The zone the windows are read in (and times are shown in).
     pub time_zone: FixedOffset,
+    /// The canary promoted after an approved sync.
+    pub canary: Option<CanaryConfig>,
 }
 
 /// The default `window_length`.
@@ -618,6 +672,7 @@ impl EnvironmentConfig {
             windows,
             window_length,
             time_zone,
+            canary: self.canary.clone(),
         })
     }
 }

@@ -24,6 +24,7 @@
 
 pub mod git;
 pub mod targets;
+pub mod template;
 mod yaml;
 
 pub use targets::{EditError, ImageChange, Problem};

@@ -431,6 +431,50 @@ impl Event for SyncRequest {
     const CONSUMER: &'static str = "sync-trigger";
 }
 
+/// What `sync-trigger` did for one application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSynced {
+    /// `namespace/name`.
+    pub application: String,
+    /// Its environment (from `promotion.environments`), if configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The write-back commit (or `argocd-spec:…` for the argocd method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// `synced`, `pending` (awaits approval), `gated` (a gate is closed),
+    /// `held`, `failed`, `unchanged` (nothing was written) or `recorded`
+    /// (already handled by an earlier delivery).
+    pub outcome: String,
+    /// The application's health after a sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// `sync-trigger`'s result: the end of the pipeline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncReport {
+    /// The cycle's id.
+    #[serde(default)]
+    pub cycle: String,
+    /// One entry per application of the request (or, for a sweep, per
+    /// open change re-evaluated).
+    #[serde(default)]
+    pub applications: Vec<AppSynced>,
+    /// Per-application problems of this and earlier stages.
+    #[serde(default)]
+    pub errors: Vec<AppError>,
+}
+
+impl Event for SyncReport {
+    const KIND: &'static str = "SyncReport";
+    const CONSUMER: &'static str = "no function (the end of the pipeline)";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,14 +19,17 @@
 //! - [`context`]: what a stage runs with (store, registry pool, catalog).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod approvals;
 pub mod apps;
 pub mod catalog;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod notify;
 pub mod poll;
 pub mod resolve;
 pub mod settings;
+pub mod sync;
 pub mod writeback;
 pub mod writeback_run;
 

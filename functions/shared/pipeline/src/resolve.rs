@@ -149,6 +149,23 @@ pub async fn resolve(ctx: &Context, request: ResolveRequest) -> WriteBackRequest
             });
         }
         if !changes.is_empty() {
+            match crate::sync::screen_changes(ctx, &id, &mut changes).await {
+                Ok(None) => {}
+                Ok(Some(message)) => errors.push(AppError {
+                    application: id.clone(),
+                    image: None,
+                    stage: "hold".into(),
+                    message,
+                }),
+                Err(message) => errors.push(AppError {
+                    application: id.clone(),
+                    image: None,
+                    stage: "state".into(),
+                    message,
+                }),
+            }
+        }
+        if !changes.is_empty() {
             stats.changes += changes.len();
             applications.push(AppUpdate {
                 config: app.config,

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use updraft_core::promotion::{PromotionConfig, PromotionGates};
 use updraft_registry::{Registries, RegistryConf};
 use updraft_state::DEFAULT_URL;
 
@@ -172,6 +173,11 @@ pub struct ArgoSettings {
     pub token: SecretRef,
     /// Skip TLS verification (a self-signed argocd-server); off by default.
     pub insecure: bool,
+    /// How long a refresh may block (default 60s).
+    pub refresh_timeout: std::time::Duration,
+    /// How long a sync operation may run before it is reported as failed
+    /// (default 5m).
+    pub sync_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,6 +187,10 @@ struct RawArgo {
     token: String,
     #[serde(default)]
     insecure: bool,
+    #[serde(default)]
+    refresh_timeout: Option<String>,
+    #[serde(default)]
+    sync_timeout: Option<String>,
 }
 
 /// The validated configuration.
@@ -198,6 +208,8 @@ pub struct Settings {
     pub git: GitSettings,
     /// The Argo CD API (the `argocd` write-back method, `sync-trigger`).
     pub argocd: Option<ArgoSettings>,
+    /// Environments, their promotion gates and canaries.
+    pub promotion: PromotionGates,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -217,6 +229,8 @@ struct RawSettings {
     git: Option<RawGit>,
     #[serde(default)]
     argocd: Option<RawArgo>,
+    #[serde(default)]
+    promotion: Option<PromotionConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +300,7 @@ impl Default for Settings {
             plugins: Vec::new(),
             git: GitSettings::default(),
             argocd: None,
+            promotion: PromotionGates::default(),
             origin: "defaults".to_string(),
         }
     }
@@ -333,7 +348,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins, git, argocd)",
+                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -431,13 +446,31 @@ impl Settings {
                 }
                 let token = SecretRef::parse(&a.token, base)
                     .map_err(|m| fail(format!("argocd: token: {m}")))?;
+                let duration = |field: &str, value: &Option<String>, default: u64| match value {
+                    None => Ok(std::time::Duration::from_secs(default)),
+                    Some(text) => updraft_core::promotion::parse_duration(text)
+                        .ok()
+                        .and_then(|d| d.to_std().ok())
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| {
+                            fail(format!(
+                                "argocd: {field}: '{text}' is not a duration such as 30s, 5m or 1h"
+                            ))
+                        }),
+                };
                 Some(ArgoSettings {
                     server,
                     token,
                     insecure: a.insecure,
+                    refresh_timeout: duration("refresh_timeout", &a.refresh_timeout, 60)?,
+                    sync_timeout: duration("sync_timeout", &a.sync_timeout, 300)?,
                 })
             }
             None => None,
+        };
+        let promotion = match raw.promotion {
+            Some(p) => p.compile().map_err(|e| fail(e.to_string()))?,
+            None => PromotionGates::default(),
         };
         Ok(Self {
             state,
@@ -446,6 +479,7 @@ impl Settings {
             plugins,
             git,
             argocd,
+            promotion,
             origin: origin.to_string(),
         })
     }

@@ -53,7 +53,7 @@ pub(crate) fn encode<T: Document>(doc: &T) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Decodes a document, or says in one line why it cannot be used.
-pub(crate) fn decode<T: Document>(bytes: &[u8]) -> Result<T, String> {
+pub fn decode<T: Document>(bytes: &[u8]) -> Result<T, String> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Err("the document is empty".into()),
         Some(b'{') => {}

@@ -5,9 +5,9 @@
 //! ```text
 //! v1/registries/<host>/<repository…>/cache.json   tags, first-seen, digest → metadata
 //! v1/apps/<namespace>/<application>/decision.json the last decision and its reason
-//! v1/apps/<namespace>/<application>/hold.json     (reserved) a hold on updates
-//! v1/apps/<namespace>/<application>/pending/…     (reserved) approvals awaited
-//! v1/audit/<yyyy-mm-dd>/…                          (reserved) write-once audit events
+//! v1/apps/<namespace>/<application>/hold.json     a hold on updates (rollback, revert)
+//! v1/apps/<namespace>/<application>/promotion.json pending approvals, syncs, tags written
+//! v1/audit/<yyyy-mm-dd>/…                          write-once audit events
 //! <key>.lock                                       a writer's lock, file:// only
 //! ```
 
@@ -130,25 +130,19 @@ pub fn decision(namespace: &str, application: &str) -> Result<Key, StateError> {
     Key::new([LAYOUT, "apps", namespace, application, "decision.json"])
 }
 
-/// `v1/apps/<namespace>/<application>/hold.json` — reserved for holds.
+/// `v1/apps/<namespace>/<application>/hold.json`: a hold on updates.
 pub fn hold(namespace: &str, application: &str) -> Result<Key, StateError> {
     Key::new([LAYOUT, "apps", namespace, application, "hold.json"])
 }
 
-/// `v1/apps/<namespace>/<application>/pending/<id>.json` — reserved for
-/// approvals awaited by manual environments.
-pub fn pending_approval(namespace: &str, application: &str, id: &str) -> Result<Key, StateError> {
-    Key::new([
-        LAYOUT,
-        "apps",
-        namespace,
-        application,
-        "pending",
-        &format!("{id}.json"),
-    ])
+/// `v1/apps/<namespace>/<application>/promotion.json`: the application's
+/// promotion ledger — every write-back commit awaiting or past approval and
+/// sync, and the tags Updraft wrote.
+pub fn promotion(namespace: &str, application: &str) -> Result<Key, StateError> {
+    Key::new([LAYOUT, "apps", namespace, application, "promotion.json"])
 }
 
-/// `v1/audit/<yyyy-mm-dd>/<id>.json` — reserved for the audit log: one
+/// `v1/audit/<yyyy-mm-dd>/<id>.json`: the audit log, one
 /// write-once object per event, so that no writer ever updates another's.
 pub fn audit_event(day: &str, id: &str) -> Result<Key, StateError> {
     Key::new([LAYOUT, "audit", day, &format!("{id}.json")])

@@ -31,7 +31,7 @@ pub mod time;
 pub use backend::Capabilities;
 pub use config::{Backend, DEFAULT_URL, StoreUrl};
 pub use decision::{DecisionRecord, ImageDecision};
-pub use document::{Document, Merge};
+pub use document::{Document, Merge, decode as decode_document};
 pub use error::{StateError, StateWarning};
 pub use keys::Key;
 pub use registry::{
