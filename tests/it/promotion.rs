@@ -447,3 +447,121 @@ async fn argocd_failures_are_clear_per_application_errors() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_over_http_need_the_token() {
+    bounded(async {
+        let world = World::new().await;
+        std::fs::write(world.dir.path().join("approvals-token"), "s3cret-approvals").unwrap();
+        let config = world.config("argocd-token") + "approvals:\n  token: file:approvals-token\n";
+        let settings = Settings::parse(&config, "updraft.yaml", world.dir.path()).unwrap();
+        let ctx = std::sync::Arc::new(Context::new(settings).unwrap());
+        let written = world.write(&ctx, "v1.0.0", "v1.1.0").await;
+        let report = sync::sync_trigger(&ctx, written).await;
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = updraft_pipeline::approvals_http::router(ctx.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let http = reqwest::Client::new();
+
+        let anonymous = http.get(format!("{base}/approvals")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let wrong = http
+            .get(format!("{base}/approvals"))
+            .bearer_auth("guess")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        let body = wrong.text().await.unwrap();
+        assert!(!body.contains("s3cret"), "{body}");
+
+        let list: serde_json::Value = http
+            .get(format!("{base}/approvals"))
+            .bearer_auth("s3cret-approvals")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let apps: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["application"].as_str().unwrap())
+            .collect();
+        assert_eq!(apps, [PRODUCTION, STAGING]);
+
+        let approved = http
+            .post(format!("{base}/approvals/argocd/app-helm-staging/approve"))
+            .bearer_auth("s3cret-approvals")
+            .json(&serde_json::json!({"by": "dana"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(approved.status(), 200);
+        let approved: serde_json::Value = approved.json().await.unwrap();
+        assert_eq!(approved["outcome"], "synced", "{approved}");
+        assert!(
+            world
+                .emulator
+                .rollout("app-helm-staging")
+                .unwrap()
+                .promoted_full
+        );
+
+        let rejected = http
+            .post(format!(
+                "{base}/approvals/argocd/app-helm-production/reject"
+            ))
+            .bearer_auth("s3cret-approvals")
+            .json(&serde_json::json!({"by": "dana", "reason": "freeze week"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rejected.status(), 200);
+        // Nothing waits any more; approving again is a conflict.
+        let again = http
+            .post(format!(
+                "{base}/approvals/argocd/app-helm-production/approve"
+            ))
+            .bearer_auth("s3cret-approvals")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 409);
+        let again: serde_json::Value = again.json().await.unwrap();
+        assert!(again["error"].as_str().unwrap().contains("updraft pending"));
+        assert_eq!(world.emulator.sync_count("app-helm-production"), 0);
+
+        let audit: serde_json::Value = http
+            .get(format!("{base}/audit"))
+            .bearer_auth("s3cret-approvals")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entries: Vec<String> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {} {}", e["action"], e["actor"], e["application"]))
+            .collect();
+        assert!(
+            entries.contains(&format!("\"approve\" \"dana\" \"{STAGING}\"")),
+            "{entries:?}"
+        );
+        assert!(
+            entries.contains(&format!("\"reject\" \"dana\" \"{PRODUCTION}\"")),
+            "{entries:?}"
+        );
+    })
+    .await;
+}

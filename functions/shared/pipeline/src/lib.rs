@@ -20,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod approvals;
+pub mod approvals_http;
 pub mod apps;
 pub mod catalog;
 pub mod context;

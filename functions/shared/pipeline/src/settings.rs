@@ -210,6 +210,9 @@ pub struct Settings {
     pub argocd: Option<ArgoSettings>,
     /// Environments, their promotion gates and canaries.
     pub promotion: PromotionGates,
+    /// The bearer token of the approval endpoints over HTTP (`approvals:
+    /// {token: env:NAME}`); `None`: they are off.
+    pub approvals_token: Option<SecretRef>,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -231,6 +234,14 @@ struct RawSettings {
     argocd: Option<RawArgo>,
     #[serde(default)]
     promotion: Option<PromotionConfig>,
+    #[serde(default)]
+    approvals: Option<RawApprovals>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApprovals {
+    token: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +312,7 @@ impl Default for Settings {
             git: GitSettings::default(),
             argocd: None,
             promotion: PromotionGates::default(),
+            approvals_token: None,
             origin: "defaults".to_string(),
         }
     }
@@ -348,7 +360,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion)",
+                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion, approvals)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -472,6 +484,13 @@ impl Settings {
             Some(p) => p.compile().map_err(|e| fail(e.to_string()))?,
             None => PromotionGates::default(),
         };
+        let approvals_token = match raw.approvals {
+            Some(a) => Some(
+                SecretRef::parse(&a.token, base)
+                    .map_err(|m| fail(format!("approvals: token: {m}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             state,
             applications,
@@ -480,6 +499,7 @@ impl Settings {
             git,
             argocd,
             promotion,
+            approvals_token,
             origin: origin.to_string(),
         })
     }

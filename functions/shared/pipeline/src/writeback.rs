@@ -12,6 +12,7 @@ use updraft_core::config::SourceKind;
 use updraft_core::writeback::{GitCredentials, GitWriteBack, KUSTOMIZATION_FILE_NAMES};
 use updraft_core::{UpdateStrategy, WriteBack, WriteBackTarget};
 use updraft_gitops::targets::{argocd_source, helm_values, kustomization};
+use updraft_gitops::template::{self, ChangeEntry, Template, render_branch};
 
 use crate::apps::app_id;
 use crate::events::{AppError, AppUpdate};
@@ -112,14 +113,10 @@ fn git_target(app: &AppUpdate, git: &GitWriteBack) -> Result<Branches, String> {
         .filter(|r| !r.is_empty() && r != "HEAD");
     let branch = git.branch.clone().unwrap_or_default();
     let base = branch.base.or(revision);
-    let write = branch.write;
-    if let Some(w) = &write
-        && w.contains("{{")
-    {
-        return Err(format!(
-            "git-branch template '{w}' is not supported yet; name the branch literally"
-        ));
-    }
+    let write = match branch.write {
+        Some(w) if w.contains("{{") => Some(branch_name(app, &w)?),
+        other => other,
+    };
     Ok((url, base, write))
 }
 
@@ -303,29 +300,65 @@ pub fn argocd_patch(app: &AppUpdate) -> Result<SpecPatch, String> {
     Ok(patch)
 }
 
-/// Image Updater's default commit message for one application; for a batch,
-/// one such block per application under a summary line.
-pub fn commit_message(apps: &[&AppUpdate]) -> String {
-    let block = |app: &AppUpdate| {
-        app.changes
-            .iter()
-            .map(|c| {
-                format!(
-                    "updates image {} tag '{}' to '{}'",
-                    image_path(&c.image),
-                    c.from.as_deref().unwrap_or(""),
-                    c.to
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+/// The template view of an application's changes: `.Images` of a branch
+/// template, `.AppChanges` of a commit message template.
+fn template_changes(app: &AppUpdate) -> Vec<ChangeEntry> {
+    app.changes
+        .iter()
+        .map(|c| ChangeEntry {
+            name: image_path(&c.image).to_string(),
+            alias: c.alias.clone().unwrap_or_default(),
+            old_tag: c.from.clone().unwrap_or_default(),
+            new_tag: c.to.clone(),
+            labels: Default::default(),
+        })
+        .collect()
+}
+
+/// Renders a `git-branch` write-branch template (Image Updater's
+/// variables; `.AppName` and `.AppNamespace` filled in as its documentation
+/// says, `.TargetKey` empty outside pull-request mode).
+fn branch_name(app: &AppUpdate, template: &str) -> Result<String, String> {
+    let parsed =
+        Template::parse(template).map_err(|e| format!("git-branch template '{template}': {e}"))?;
+    let name = render_branch(
+        &parsed,
+        &template_changes(app),
+        "",
+        app.config
+            .namespace
+            .as_deref()
+            .unwrap_or(crate::apps::DEFAULT_NAMESPACE),
+        &app.config.name,
+    )
+    .map_err(|e| format!("git-branch template '{template}': {e}"))?;
+    if name.trim().is_empty() {
+        return Err(format!(
+            "git-branch template '{template}' renders an empty branch name"
+        ));
+    }
+    Ok(name)
+}
+
+/// The commit message of one application: the template of
+/// `git.commit_message` (Image Updater's `git.commit-message-template`) or
+/// Image Updater's default; a template that fails falls back to
+/// `build: update of application <app>`, as Image Updater does, and the
+/// error is logged.
+fn app_message(app: &AppUpdate, template: Option<&str>) -> String {
+    let rendered = template::commit_message(template, &app.config.name, &template_changes(app));
+    if let Some(error) = rendered.error {
+        tracing::warn!(application = %app.config.name, %error, "the commit message template failed; using the fallback message");
+    }
+    rendered.message
+}
+
+/// The commit message of a group: one application's message as Image
+/// Updater writes it; for a batch, a summary line and each application's
+/// message.
+pub fn commit_message(apps: &[&AppUpdate], template: Option<&str>) -> String {
     match apps {
-        [one] => format!(
-            "build: automatic update of {}\n\n{}\n",
-            one.config.name,
-            block(one)
-        ),
+        [one] => app_message(one, template),
         many => {
             let names: Vec<&str> = many.iter().map(|a| a.config.name.as_str()).collect();
             let mut text = format!(
@@ -333,7 +366,8 @@ pub fn commit_message(apps: &[&AppUpdate]) -> String {
                 names.len()
             );
             for app in many {
-                text.push_str(&format!("{}:\n{}\n\n", app.config.name, block(app)));
+                text.push_str(app_message(app, template).trim_end());
+                text.push_str("\n\n");
             }
             text.push_str(&format!("Applications: {}\n", names.join(", ")));
             text
@@ -458,11 +492,64 @@ mod tests {
     fn commit_messages_follow_image_updater() {
         let apps = updates();
         assert_eq!(
-            commit_message(&[&apps[0]]),
+            commit_message(&[&apps[0]], None),
             "build: automatic update of app-helm-dev\n\nupdates image cidemo/echo-server tag 'v1.0.0' to 'v1.1.0'\n"
         );
-        let batch = commit_message(&[&apps[0], &apps[1]]);
+        let batch = commit_message(&[&apps[0], &apps[1]], None);
         assert!(batch.starts_with("build: automatic update of 2 applications\n\n"));
-        assert!(batch.contains("app-helm-staging:\nupdates image cidemo/echo-server"));
+        assert!(batch.contains(
+            "build: automatic update of app-helm-staging\n\nupdates image cidemo/echo-server"
+        ));
+        assert!(batch.ends_with("Applications: app-helm-dev, app-helm-staging\n"));
+        // A custom template, and the fallback when it fails.
+        let custom =
+            "chore({{ .AppName }}): {{ range .AppChanges }}{{ .Image }}={{ .NewTag }}{{ end }}";
+        assert_eq!(
+            commit_message(&[&apps[0]], Some(custom)),
+            "chore(app-helm-dev): cidemo/echo-server=v1.1.0"
+        );
+        assert_eq!(
+            commit_message(&[&apps[0]], Some("{{ .Nope }}")),
+            "build: update of application app-helm-dev"
+        );
+    }
+
+    #[test]
+    fn branch_templates_render_per_application() {
+        let mut apps = updates();
+        for app in &mut apps {
+            if let WriteBack::Git(git) = &mut app.config.write_back {
+                git.branch = Some(updraft_core::writeback::GitBranch {
+                    base: None,
+                    write: Some(
+                        "image-updater-{{ .AppName }}{{ range .Images }}-{{ .NewTag }}{{ end }}"
+                            .into(),
+                    ),
+                });
+            }
+        }
+        let plan = plan(&apps, CommitBatching::PerRepository);
+        let writes: Vec<Option<&str>> = plan.groups.iter().map(|g| g.write.as_deref()).collect();
+        assert_eq!(
+            writes,
+            [
+                Some("image-updater-app-helm-dev-v1.1.0"),
+                Some("image-updater-app-helm-staging-v1.1.0"),
+                Some("image-updater-app-helm-production-v1.1.0"),
+            ]
+        );
+        // A broken template refuses the application with the reason.
+        if let WriteBack::Git(git) = &mut apps[0].config.write_back {
+            git.branch = Some(updraft_core::writeback::GitBranch {
+                base: None,
+                write: Some("x-{{ .Nope }}".into()),
+            });
+        }
+        let plan = super::plan(&apps[..1], CommitBatching::PerRepository);
+        assert!(
+            plan.refused[0].1.message.contains("Nope"),
+            "{}",
+            plan.refused[0].1.message
+        );
     }
 }

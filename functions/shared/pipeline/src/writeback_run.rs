@@ -245,7 +245,7 @@ fn run_git(
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let message = {
         let apps: Vec<&AppUpdate> = group.apps.iter().collect();
-        commit_message(&apps)
+        commit_message(&apps, settings.message_template.as_deref())
     };
     let request = PushRequest {
         url: &group.url,
