@@ -453,7 +453,30 @@ async fn approvals_over_http_need_the_token() {
     bounded(async {
         let world = World::new().await;
         std::fs::write(world.dir.path().join("approvals-token"), "s3cret-approvals").unwrap();
-        let config = world.config("argocd-token") + "approvals:\n  token: file:approvals-token\n";
+        // A webhook receiver for the notifications.
+        let received: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Default::default();
+        let sink = received.clone();
+        let hook = axum::Router::new().route(
+            "/hooks/{token}",
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push(body);
+                    "ok"
+                }
+            }),
+        );
+        let hook_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook_url = format!(
+            "http://{}/hooks/T0KEN",
+            hook_listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move {
+            axum::serve(hook_listener, hook).await.unwrap();
+        });
+        std::fs::write(world.dir.path().join("hook-url"), &hook_url).unwrap();
+        let config = world.config("argocd-token")
+            + "approvals:\n  token: file:approvals-token\nnotify:\n  - {kind: webhook, url: file:hook-url}\n";
         let settings = Settings::parse(&config, "updraft.yaml", world.dir.path()).unwrap();
         let ctx = std::sync::Arc::new(Context::new(settings).unwrap());
         let written = world.write(&ctx, "v1.0.0", "v1.1.0").await;
@@ -562,6 +585,57 @@ async fn approvals_over_http_need_the_token() {
             entries.contains(&format!("\"reject\" \"dana\" \"{PRODUCTION}\"")),
             "{entries:?}"
         );
+
+        // Every transition was announced to the webhook.
+        let notices: Vec<String> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| format!("{} {}", n["event"].as_str().unwrap(), n["application"].as_str().unwrap()))
+            .collect();
+        for expected in [
+            format!("synced {DEV}"),
+            format!("pending {STAGING}"),
+            format!("gated {PRODUCTION}"),
+            format!("synced {STAGING}"),
+            format!("rejected {PRODUCTION}"),
+        ] {
+            assert!(notices.contains(&expected), "{expected} not in {notices:?}");
+        }
+        let first = received.lock().unwrap()[0].clone();
+        assert_eq!(first["kind"], "Notice");
+        assert!(first["commit"].as_str().unwrap().len() >= 40);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_are_read_from_the_argo_cd_api() {
+    bounded(async {
+        let world = World::new().await;
+        let config = world.config("argocd-token").replace(
+            "applications:\n  - dir: apps\n",
+            "applications:\n  - argocd: {project: default}\n",
+        );
+        let settings = Settings::parse(&config, "updraft.yaml", world.dir.path()).unwrap();
+        let loaded = updraft_pipeline::apps::load(&settings).await;
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let mut names: Vec<String> = loaded.apps.iter().map(|a| a.id()).collect();
+        names.sort();
+        assert_eq!(names, [DEV, PRODUCTION, STAGING]);
+        let dev = loaded.apps.iter().find(|a| a.id() == DEV).unwrap();
+        assert!(dev.config.automated_sync);
+        assert_eq!(dev.config.images.len(), 2);
+        assert_eq!(dev.config.images[0].alias.as_deref(), Some("echoserver"));
+
+        // Without argocd: the source is refused with directions.
+        let without = config
+            .split("argocd:\n  server")
+            .next()
+            .unwrap()
+            .to_string();
+        let err = Settings::parse(&without, "updraft.yaml", world.dir.path()).unwrap_err();
+        assert!(err.to_string().contains("add argocd:"), "{err}");
     })
     .await;
 }

@@ -153,7 +153,27 @@ pub async fn approve(
         );
         audit(ctx, entry).await?;
     }
-    advance(ctx, &mut ledger, index, Some(by)).await
+    let result = advance(ctx, &mut ledger, index, Some(by)).await;
+    if let Some(change) = ledger.changes.get(index) {
+        let out = match &result {
+            Ok(out) => out.clone(),
+            Err(message) => AppSynced {
+                application: change.application.clone(),
+                environment: change.environment.clone(),
+                commit: Some(change.commit.clone()),
+                outcome: "failed".into(),
+                health: None,
+                message: message.clone(),
+            },
+        };
+        let mut announced = out.clone();
+        if announced.outcome == "gated" {
+            announced.outcome = "approved".into();
+            announced.message = format!("approved by {by}; {}", out.message);
+        }
+        crate::sync::notify(ctx, change, &announced).await;
+    }
+    result
 }
 
 /// Rejects the open change of `application`: it is never synced.
@@ -186,10 +206,20 @@ pub async fn reject(
         ),
     )
     .await?;
-    Ok(format!(
-        "rejected {application} {}; it will not be synced. The commit stays in git: revert it or wait for a newer tag",
+    let message = format!(
+        "rejected {application} {} by {by} ({reason}); it will not be synced. The commit stays in git: revert it or wait for a newer tag",
         short(&snapshot.commit)
-    ))
+    );
+    let out = AppSynced {
+        application: application.to_string(),
+        environment: snapshot.environment.clone(),
+        commit: Some(snapshot.commit.clone()),
+        outcome: "rejected".into(),
+        health: None,
+        message: message.clone(),
+    };
+    crate::sync::notify(ctx, &snapshot, &out).await;
+    Ok(message)
 }
 
 /// What a rollback did.

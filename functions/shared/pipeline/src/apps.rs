@@ -78,6 +78,10 @@ pub async fn load(settings: &Settings) -> Loaded {
                 Ok(mut docs) => documents.append(&mut docs),
                 Err(message) => errors.push(load_error(url, message)),
             },
+            AppSource::Argocd(selector) => match read_argocd(settings, selector).await {
+                Ok(mut docs) => documents.append(&mut docs),
+                Err(message) => errors.push(load_error("argocd", message)),
+            },
         }
     }
     let mut loaded = from_documents(&documents);
@@ -142,6 +146,54 @@ async fn read_store(url: &str) -> Result<Vec<(String, String)>, String> {
             }
         })
         .collect())
+}
+
+/// Every Application the Argo CD API lists for `selector`, as documents
+/// (JSON is YAML) named `argocd:<namespace>/<name>`.
+async fn read_argocd(
+    settings: &Settings,
+    selector: &crate::settings::ArgoAppSelector,
+) -> Result<Vec<(String, String)>, String> {
+    let Some(conf) = &settings.argocd else {
+        return Err("applications: argocd: needs the argocd: section".into());
+    };
+    let token = conf
+        .token
+        .resolve()
+        .map_err(|m| format!("argocd token: {m}"))?;
+    let options = updraft_argocd::ClientOptions {
+        insecure: conf.insecure,
+        ..Default::default()
+    };
+    let client = updraft_argocd::ArgoClient::new(&conf.server, token.into(), options)
+        .map_err(|e| e.to_string())?;
+    let apps = client
+        .list_applications(
+            selector.project.as_deref(),
+            selector.selector.as_deref(),
+            selector.app_namespace.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(apps.len());
+    for live in apps {
+        let app = &live.application;
+        let origin = format!(
+            "argocd:{}/{}",
+            app.metadata
+                .namespace
+                .as_deref()
+                .unwrap_or(DEFAULT_NAMESPACE),
+            app.metadata.name
+        );
+        let mut value = serde_json::to_value(app).map_err(|e| e.to_string())?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("apiVersion".into(), "argoproj.io/v1alpha1".into());
+            map.insert("kind".into(), "Application".into());
+        }
+        out.push((origin, value.to_string()));
+    }
+    Ok(out)
 }
 
 /// Turns manifest files (origin, text) into configurations. A text starting

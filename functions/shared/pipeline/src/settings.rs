@@ -30,6 +30,24 @@ pub enum AppSource {
     /// An object-storage prefix (same URL forms as `state:`), every
     /// `.yaml`/`.yml` object under it.
     Store(String),
+    /// The Argo CD API of `argocd:` (Image Updater's own source): every
+    /// Application the token may see, optionally narrowed.
+    Argocd(ArgoAppSelector),
+}
+
+/// Which Applications to read from the Argo CD API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoAppSelector {
+    /// Only this project.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// A label selector (`argocd-image-updater.argoproj.io/enabled=true`).
+    #[serde(default)]
+    pub selector: Option<String>,
+    /// Only Applications in this namespace (`appNamespace`).
+    #[serde(default)]
+    pub app_namespace: Option<String>,
 }
 
 /// A third-party plugin.
@@ -101,6 +119,11 @@ impl SecretRef {
     /// The path of a `file:` reference.
     pub fn path(&self) -> Option<PathBuf> {
         self.0.strip_prefix("file:").map(PathBuf::from)
+    }
+
+    /// The reference as written after parsing (`env:NAME`, `file:/abs`).
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -213,6 +236,8 @@ pub struct Settings {
     /// The bearer token of the approval endpoints over HTTP (`approvals:
     /// {token: env:NAME}`); `None`: they are off.
     pub approvals_token: Option<SecretRef>,
+    /// Where to announce changes that wait, and decisions.
+    pub notify: Vec<crate::notify::NotifyTarget>,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -236,6 +261,8 @@ struct RawSettings {
     promotion: Option<PromotionConfig>,
     #[serde(default)]
     approvals: Option<RawApprovals>,
+    #[serde(default)]
+    notify: Vec<crate::notify::NotifyTarget>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,6 +318,8 @@ struct RawAppSource {
     dir: Option<String>,
     #[serde(default)]
     store: Option<String>,
+    #[serde(default)]
+    argocd: Option<ArgoAppSelector>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +342,7 @@ impl Default for Settings {
             argocd: None,
             promotion: PromotionGates::default(),
             approvals_token: None,
+            notify: Vec::new(),
             origin: "defaults".to_string(),
         }
     }
@@ -360,7 +390,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion, approvals)",
+                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion, approvals, notify)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -381,18 +411,26 @@ impl Settings {
         let mut applications = Vec::new();
         for (i, source) in raw.applications.into_iter().enumerate() {
             let item = i + 1;
-            match (source.dir, source.store) {
-                (Some(dir), None) if !dir.trim().is_empty() => {
+            match (source.dir, source.store, source.argocd) {
+                (None, None, Some(selector)) => {
+                    if raw.argocd.is_none() {
+                        return Err(fail(format!(
+                            "applications item {item}: argocd: reads the Argo CD API; add argocd: {{server: …, token: env:…}} to updraft.yaml"
+                        )));
+                    }
+                    applications.push(AppSource::Argocd(selector));
+                }
+                (Some(dir), None, None) if !dir.trim().is_empty() => {
                     applications.push(AppSource::Dir(base.join(dir.trim())));
                 }
-                (None, Some(url)) if !url.trim().is_empty() => {
+                (None, Some(url), None) if !url.trim().is_empty() => {
                     updraft_state::StoreUrl::parse(url.trim())
                         .map_err(|e| fail(format!("applications item {item}: store: {e}")))?;
                     applications.push(AppSource::Store(url.trim().to_string()));
                 }
                 _ => {
                     return Err(fail(format!(
-                        "applications item {item}: give exactly one of `dir: PATH` or `store: URL`"
+                        "applications item {item}: give exactly one of `dir: PATH`, `store: URL` or `argocd: {{project, selector, app_namespace}}`"
                     )));
                 }
             }
@@ -491,6 +529,27 @@ impl Settings {
             ),
             None => None,
         };
+        let mut notify = raw.notify;
+        for (i, target) in notify.iter_mut().enumerate() {
+            let item = i + 1;
+            let reference = |what: &str, text: &str| {
+                SecretRef::parse(text, base)
+                    .map(|r| r.as_str().to_string())
+                    .map_err(|m| {
+                        fail(format!(
+                            "notify item {item} ({}): {what}: {m} (webhook URLs carry tokens)",
+                            target.kind
+                        ))
+                    })
+            };
+            let url = reference("url", &target.url)?;
+            let secret = match &target.secret {
+                Some(s) => Some(reference("secret", s)?),
+                None => None,
+            };
+            target.url = url;
+            target.secret = secret;
+        }
         Ok(Self {
             state,
             applications,
@@ -500,6 +559,7 @@ impl Settings {
             argocd,
             promotion,
             approvals_token,
+            notify,
             origin: origin.to_string(),
         })
     }

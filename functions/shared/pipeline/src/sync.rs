@@ -435,6 +435,64 @@ fn tags_text(change: &PendingChange) -> String {
         .join(", ")
 }
 
+/// Announces `out` for `change` to every `notify:` target; returns the
+/// failures (already logged), never fails the caller.
+pub async fn notify(ctx: &Context, change: &PendingChange, out: &AppSynced) -> Vec<String> {
+    if ctx.settings.notify.is_empty() {
+        return Vec::new();
+    }
+    let event = match out.outcome.as_str() {
+        "pending" => "pending",
+        "gated" | "held" => "gated",
+        "synced" => "synced",
+        "failed" => "failed",
+        other => other,
+    };
+    let notice = crate::notify::Notice {
+        event: event.to_string(),
+        application: change.application.clone(),
+        environment: out.environment.clone(),
+        repository: (!change.repo_url.is_empty()).then(|| change.repo_url.clone()),
+        branch: (!change.branch.is_empty()).then(|| change.branch.clone()),
+        commit: Some(change.commit.clone()),
+        changes: change
+            .changes
+            .iter()
+            .map(|c| crate::notify::NoticeChange {
+                image: c.image.clone(),
+                old_tag: c.old_tag.clone(),
+                new_tag: c.new_tag.clone(),
+            })
+            .collect(),
+        message: out.message.clone(),
+        at: now(ctx).to_rfc3339(),
+    };
+    notify_notice(ctx, &notice).await
+}
+
+/// Sends `notice` to every `notify:` target; returns the failures.
+pub async fn notify_notice(ctx: &Context, notice: &crate::notify::Notice) -> Vec<String> {
+    if ctx.settings.notify.is_empty() {
+        return Vec::new();
+    }
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return vec![format!("cannot build the notification client: {e}")],
+    };
+    let resolve = |reference: &str| {
+        crate::settings::SecretRef::parse(reference, std::path::Path::new("/"))
+            .and_then(|r| r.resolve())
+    };
+    let errors = crate::notify::send(&client, &ctx.settings.notify, notice, &resolve).await;
+    for e in &errors {
+        warn!(application = %notice.application, error = %e, "notification failed");
+    }
+    errors
+}
+
 /// Short commit for messages.
 pub fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
@@ -533,7 +591,27 @@ async fn handle_written(
         .iter()
         .position(|c| c.key() == key)
         .ok_or_else(|| format!("the change {key} vanished from the ledger"))?;
-    advance(ctx, &mut ledger, index, None).await
+    let fresh = matches!(recorded, RecordOutcome::Added { .. });
+    let result = advance(ctx, &mut ledger, index, None).await;
+    if fresh && let Some(change) = ledger.changes.get(index) {
+        let out = match &result {
+            Ok(out) => out.clone(),
+            Err(message) => failed_outcome(change, message),
+        };
+        notify(ctx, change, &out).await;
+    }
+    result
+}
+
+fn failed_outcome(change: &PendingChange, message: &str) -> AppSynced {
+    AppSynced {
+        application: change.application.clone(),
+        environment: change.environment.clone(),
+        commit: Some(change.commit.clone()),
+        outcome: "failed".into(),
+        health: None,
+        message: message.to_string(),
+    }
 }
 
 /// Re-evaluates every open change in the store (a timer's sync-trigger).
@@ -560,7 +638,19 @@ async fn sweep(ctx: &Context, report: &mut SyncReport) {
             .collect();
         for index in open {
             let application = ledger.application.clone();
-            match advance(ctx, &mut ledger, index, None).await {
+            let before = ledger.changes.get(index).map(|c| c.state.clone());
+            let result = advance(ctx, &mut ledger, index, None).await;
+            // Announce transitions only, not every timer's re-evaluation.
+            if let Some(change) = ledger.changes.get(index)
+                && (before.as_ref() != Some(&change.state) || result.is_err())
+            {
+                let out = match &result {
+                    Ok(out) => out.clone(),
+                    Err(message) => failed_outcome(change, message),
+                };
+                notify(ctx, change, &out).await;
+            }
+            match result {
                 Ok(done) => report.applications.push(done),
                 Err(message) => report.errors.push(AppError {
                     application,
