@@ -34,6 +34,12 @@ impl Services {
     /// Starts the given flavours (`anon`, `basic`, `bearer`). A TTL makes
     /// the processes exit on their own should this test process die.
     pub fn start(flavours: &[&str]) -> Result<Self> {
+        Self::start_with_env(flavours, &[])
+    }
+
+    /// [`Services::start`] with extra environment for registry.sh (e.g.
+    /// `UPDRAFT_REGISTRY_NOTIFY_URL`).
+    pub fn start_with_env(flavours: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let dir = tempfile::tempdir().context("temp dir")?;
         let script = repo_root().join("infra/local/registry.sh");
         let output = Command::new(&script)
@@ -41,6 +47,7 @@ impl Services {
             .arg(dir.path())
             .args(flavours)
             .env("UPDRAFT_SERVICE_TTL", "600")
+            .envs(env.iter().copied())
             .output()
             .with_context(|| format!("cannot run {}", script.display()))?;
         let mut services = Self {

@@ -31,6 +31,10 @@
 #                        stopped even if `stop` never runs (a safety net for
 #                        crashed test runs); unset = no limit
 #   UPDRAFT_TOKEN_EXPIRES  token lifetime in seconds (300)
+#   UPDRAFT_REGISTRY_NOTIFY_URL / UPDRAFT_REGISTRY_NOTIFY_TOKEN  when set, the
+#                        registries send their notifications (Distribution's
+#                        webhooks) to that URL with `Authorization: Bearer
+#                        <token>`; undelivered events are retried every second
 #
 # Installs docker-registry and apache2-utils with apt-get when missing and
 # running as root (serialised with flock; `apt-get update` runs once).
@@ -156,6 +160,22 @@ launch() {
     echo $! >"$state/$name.pid"
 }
 
+# notifications: the registry's webhook endpoint, when one is configured.
+notifications() {
+    [ -n "${UPDRAFT_REGISTRY_NOTIFY_URL:-}" ] || return 0
+    cat <<EOF
+notifications:
+  endpoints:
+    - name: updraft
+      url: $UPDRAFT_REGISTRY_NOTIFY_URL
+      headers:
+        Authorization: [Bearer ${UPDRAFT_REGISTRY_NOTIFY_TOKEN:-}]
+      timeout: 5s
+      threshold: 3
+      backoff: 1s
+EOF
+}
+
 # start_registry FLAVOUR AUTH_YAML : picks a port, retries if it was taken.
 start_registry() {
     local flavour=$1 auth=$2 port pid attempt
@@ -175,6 +195,7 @@ http:
   addr: 127.0.0.1:$port
   secret: updraft-test-only
 $auth
+$(notifications)
 EOF
         launch "$flavour" "$state/$flavour.log" docker-registry serve "$state/$flavour.yml"
         pid=$(cat "$state/$flavour.pid")

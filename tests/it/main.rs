@@ -13,6 +13,7 @@ mod git_support;
 mod pipeline;
 mod promotion;
 mod registry;
+mod run;
 mod sandbox;
 mod state;
 mod support;

@@ -450,8 +450,7 @@ async fn invoke_chains_poll_and_resolve_through_the_binary() {
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     let out = invoke(&world, &config, &["no-such-function"], None);
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("functions: poll-registry, resolve-strategy, write-back, sync-trigger")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "functions: poll-registry, resolve-strategy, write-back, sync-trigger, pipeline"
+    ));
 }

@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use crate::handler::Function;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use serde_json::Value;
@@ -12,7 +13,8 @@ use updraft_pipeline::{Context, Settings};
 /// Arguments of `updraft invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// The function: poll-registry, resolve-strategy, write-back or sync-trigger.
+    /// The function: poll-registry, resolve-strategy, write-back, sync-trigger,
+    /// or pipeline (all four in process).
     function: String,
     /// The event: a JSON file, or `-` for stdin. Without it, poll-registry
     /// polls everything and sync-trigger re-evaluates open changes (a timer
@@ -24,22 +26,15 @@ pub struct InvokeArgs {
     config: Option<PathBuf>,
 }
 
-const FUNCTIONS: [&str; 4] = [
-    updraft_poll_registry::NAME,
-    updraft_resolve_strategy::NAME,
-    updraft_write_back::NAME,
-    updraft_sync_trigger::NAME,
-];
-
 /// Runs `updraft invoke`.
 pub fn run(args: InvokeArgs) -> Result<()> {
-    if !FUNCTIONS.contains(&args.function.as_str()) {
+    let Some(function) = Function::from_name(&args.function) else {
         bail!(
             "no function named '{}' (functions: {})",
             args.function,
-            FUNCTIONS.join(", ")
+            Function::names()
         );
-    }
+    };
     let event = match args.event.as_deref() {
         None => Value::Null,
         Some(source) => {
@@ -52,12 +47,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let ctx = Context::new(settings)?;
-        match args.function.as_str() {
-            updraft_poll_registry::NAME => updraft_poll_registry::handle(&ctx, event).await,
-            updraft_resolve_strategy::NAME => updraft_resolve_strategy::handle(&ctx, event).await,
-            updraft_write_back::NAME => updraft_write_back::handle(&ctx, event).await,
-            _ => updraft_sync_trigger::handle(&ctx, event).await,
-        }
+        crate::handler::handle(&ctx, function, event).await
     })?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())

@@ -2,10 +2,14 @@
 //! per command. Errors are printed on one line and exit non-zero.
 
 mod catalog;
+mod handler;
+mod http;
 mod invoke_cmd;
+mod platform_cmd;
 mod plugin_cmd;
 mod promote_cmd;
 mod resolve_cmd;
+mod run_cmd;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -31,6 +35,12 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Run one function once, as the cloud runs it: an event in, the result out.
     Invoke(invoke_cmd::InvokeArgs),
+    /// The local runtime: the pipeline on a schedule, approvals and webhooks over HTTP.
+    Run(run_cmd::RunArgs),
+    /// Serve as an Alibaba Cloud Function Compute custom runtime (UPDRAFT_FUNCTION picks the function).
+    Fc,
+    /// Run as an AWS Lambda bootstrap (events; --http for the Function URL).
+    Lambda(platform_cmd::LambdaArgs),
     /// Inspect or precompile plugins.
     #[command(subcommand)]
     Plugin(plugin_cmd::PluginCommand),
@@ -55,6 +65,9 @@ fn main() -> ExitCode {
         Command::Resolve(args) => resolve_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Invoke(args) => invoke_cmd::run(args),
+        Command::Run(args) => run_cmd::run(args),
+        Command::Fc => platform_cmd::fc(),
+        Command::Lambda(args) => platform_cmd::lambda(args),
         Command::Plugin(cmd) => plugin_cmd::run(cmd),
         Command::Pending(args) => promote_cmd::pending(args),
         Command::Approve(args) => promote_cmd::approve(args),
@@ -83,7 +96,7 @@ fn init_logging(level: &str) {
 }
 
 /// Errors are printed on one line, whatever a library put in them.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)

@@ -240,7 +240,7 @@ pub const FIXED_OFFSET_ZONES: [(&str, i32); 12] = [
 ];
 
 /// `UTC`, `Z`, a zone of [`FIXED_OFFSET_ZONES`], or `±HH:MM`, `±HHMM`, `±HH`.
-fn parse_time_zone(text: &str) -> Result<FixedOffset, String> {
+pub fn parse_time_zone(text: &str) -> Result<FixedOffset, String> {
     let value = text.trim();
     if value == "Z" {
         return FixedOffset::east_opt(0).ok_or_else(|| "UTC offset out of range".to_owned());

@@ -118,6 +118,10 @@ pub struct PushRequest<'a> {
     pub work_dir: &'a Path,
     /// Add a `Signed-off-by:` trailer for the author (`--git-commit-sign-off`).
     pub signoff: bool,
+    /// Fetch and edit, but commit and push nothing: the outcome carries the
+    /// unified diff that would have been committed (`updraft run
+    /// --dry-run`).
+    pub dry_run: bool,
 }
 
 impl<'a> PushRequest<'a> {
@@ -140,6 +144,7 @@ impl<'a> PushRequest<'a> {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             work_dir,
             signoff: false,
+            dry_run: false,
         }
     }
 }
@@ -156,6 +161,7 @@ impl std::fmt::Debug for PushRequest<'_> {
             .field("max_attempts", &self.max_attempts)
             .field("work_dir", &self.work_dir)
             .field("signoff", &self.signoff)
+            .field("dry_run", &self.dry_run)
             .finish()
     }
 }
@@ -173,6 +179,9 @@ pub struct PushOutcome {
     /// The files the commit changed, in path order (empty when nothing
     /// changed).
     pub files: Vec<String>,
+    /// A dry run's unified diff of what would have been committed (empty
+    /// otherwise).
+    pub diff: String,
 }
 
 /// Reads a file of the commit being edited: repository-relative path → its
@@ -239,6 +248,33 @@ where
                 branch: target,
                 attempts: attempt,
                 files: Vec::new(),
+                diff: String::new(),
+            });
+        }
+        if req.dry_run {
+            let mut diff = String::new();
+            for edit in &changed {
+                let old = transaction::read_file(&repo, &tree, &remote, &edit.path)?;
+                let path = Path::new(&edit.path);
+                let mut patch = git2::Patch::from_buffers(
+                    old.as_deref().unwrap_or("").as_bytes(),
+                    Some(path),
+                    edit.content.as_bytes(),
+                    Some(path),
+                    None,
+                )
+                .map_err(|e| remote.local_error(&e, "diff the edits"))?;
+                let text = patch
+                    .to_buf()
+                    .map_err(|e| remote.local_error(&e, "diff the edits"))?;
+                diff.push_str(&String::from_utf8_lossy(&text));
+            }
+            return Ok(PushOutcome {
+                commit: None,
+                branch: target,
+                attempts: attempt,
+                files: changed.into_iter().map(|e| e.path).collect(),
+                diff,
             });
         }
         let commit = transaction::commit(&repo, &remote, &parent, &changed, req.author, &message)?;
@@ -251,6 +287,7 @@ where
                     branch: target,
                     attempts: attempt,
                     files,
+                    diff: String::new(),
                 });
             }
             Err(PushFailure::Race(reason)) if attempt < max_attempts => {

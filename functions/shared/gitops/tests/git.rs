@@ -209,6 +209,7 @@ fn http_push_with_basic_auth_commits_once_and_skips_unchanged() {
                 "envs/dev/.argocd-source-app.yaml".into(),
                 "values.yaml".into()
             ],
+            diff: String::new(),
         }
     );
 
@@ -253,10 +254,30 @@ fn http_push_with_basic_auth_commits_once_and_skips_unchanged() {
             branch: "main".into(),
             attempts: 1,
             files: vec![],
+            diff: String::new(),
         }
     );
     assert_eq!(count(&bare, "main"), 2);
     assert_eq!(git(&bare, &["rev-parse", "main"]).trim(), commit);
+
+    // A dry run: the diff of what would be committed, nothing pushed.
+    let dry = PushRequest {
+        dry_run: true,
+        ..req
+    };
+    let preview = push_edits(&dry, set_tag("1.5.0")).unwrap();
+    assert_eq!(preview.commit, None);
+    assert_eq!(preview.files, ["values.yaml"]);
+    assert!(preview.diff.contains("-  tag: 1.4.2"), "{}", preview.diff);
+    assert!(preview.diff.contains("+  tag: 1.5.0"), "{}", preview.diff);
+    assert!(
+        preview
+            .diff
+            .starts_with("diff --git a/values.yaml b/values.yaml"),
+        "{}",
+        preview.diff
+    );
+    assert_eq!(count(&bare, "main"), 2);
 }
 
 #[test]

@@ -335,10 +335,8 @@ pub async fn rollback(
         crate::sync::sync_trigger(
             ctx,
             SyncRequest {
-                cycle: written.cycle.clone(),
-                applications: written.applications.clone(),
                 errors: Vec::new(),
-                stats: written.stats.clone(),
+                ..written.clone()
             },
         )
         .await;
@@ -406,10 +404,19 @@ pub async fn release(ctx: &Context, application: &str, by: &str) -> Result<Strin
     let mut ledger = load_ledger(ctx, application).await?;
     let mut reopened = 0;
     for change in &mut ledger.changes {
-        if let ChangeState::Gated { reasons, .. } = &change.state
+        if let ChangeState::Gated {
+            reasons, approval, ..
+        } = &change.state
             && reasons.iter().any(|r| r.contains("is held"))
         {
-            change.state = ChangeState::Pending;
+            // An approval given while held still stands.
+            change.state = match approval {
+                Some(a) => ChangeState::Approved {
+                    by: a.by.clone(),
+                    at: a.at,
+                },
+                None => ChangeState::Pending,
+            };
             reopened += 1;
         }
     }

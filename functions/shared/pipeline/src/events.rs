@@ -424,6 +424,23 @@ pub struct SyncRequest {
     /// Counters.
     #[serde(default)]
     pub stats: WriteBackStats,
+    /// A dry run's diffs, one per commit that would have been made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previews: Vec<Preview>,
+}
+
+/// What a dry run would have committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    /// The repository (or `argocd` for the API method).
+    pub repository: String,
+    /// The branch (or the Application).
+    pub branch: String,
+    /// The files.
+    pub files: Vec<String>,
+    /// The unified diff (or the spec change, for the API method).
+    pub diff: String,
 }
 
 impl Event for SyncRequest {

@@ -166,6 +166,9 @@ pub struct GitSettings {
     pub credentials: Vec<GitCredentialRule>,
     /// Add a `Signed-off-by:` trailer (Image Updater's `git.commit-sign-off`).
     pub signoff: bool,
+    /// Commit and push nothing; report the diffs instead (`updraft run
+    /// --dry-run`; not a file setting).
+    pub dry_run: bool,
     /// The commit message template (Image Updater's
     /// `git.commit-message-template`, Go template syntax); `None`: Image
     /// Updater's default message.
@@ -182,6 +185,7 @@ impl Default for GitSettings {
             work_dir: std::env::temp_dir().join("updraft-git"),
             credentials: Vec::new(),
             signoff: false,
+            dry_run: false,
             message_template: None,
         }
     }
@@ -238,6 +242,10 @@ pub struct Settings {
     pub approvals_token: Option<SecretRef>,
     /// Where to announce changes that wait, and decisions.
     pub notify: Vec<crate::notify::NotifyTarget>,
+    /// Registry webhooks (sources and their secrets).
+    pub webhooks: updraft_webhooks::WebhookConfig,
+    /// The directory relative references are read from.
+    pub base: PathBuf,
     /// Where the settings came from (for messages).
     pub origin: String,
 }
@@ -263,6 +271,8 @@ struct RawSettings {
     approvals: Option<RawApprovals>,
     #[serde(default)]
     notify: Vec<crate::notify::NotifyTarget>,
+    #[serde(default)]
+    webhooks: Option<updraft_webhooks::WebhookConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -343,6 +353,8 @@ impl Default for Settings {
             promotion: PromotionGates::default(),
             approvals_token: None,
             notify: Vec::new(),
+            webhooks: updraft_webhooks::WebhookConfig::default(),
+            base: PathBuf::from("."),
             origin: "defaults".to_string(),
         }
     }
@@ -390,7 +402,7 @@ impl Settings {
         };
         let raw: Option<RawSettings> = serde_saphyr::from_str(text).map_err(|e| {
             fail(format!(
-                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion, approvals, notify)",
+                "{} (known keys: state, applications, registries, plugins, git, argocd, promotion, approvals, notify, webhooks)",
                 one_line(&e.to_string())
             ))
         })?;
@@ -550,6 +562,10 @@ impl Settings {
             target.url = url;
             target.secret = secret;
         }
+        let webhooks = raw.webhooks.unwrap_or_default();
+        webhooks
+            .validate()
+            .map_err(|e| fail(format!("webhooks: {e}")))?;
         Ok(Self {
             state,
             applications,
@@ -560,6 +576,8 @@ impl Settings {
             promotion,
             approvals_token,
             notify,
+            webhooks,
+            base: base.to_path_buf(),
             origin: origin.to_string(),
         })
     }
@@ -640,6 +658,7 @@ fn parse_git(raw: RawGit, base: &Path) -> Result<GitSettings, String> {
             .unwrap_or(defaults.work_dir),
         credentials,
         signoff: raw.signoff,
+        dry_run: false,
         message_template: raw.commit_message.filter(|t| !t.trim().is_empty()),
     })
 }

@@ -506,6 +506,24 @@ pub async fn sync_trigger(ctx: &Context, request: SyncRequest) -> SyncReport {
         applications: Vec::new(),
         errors: request.errors.clone(),
     };
+    if ctx.settings.argocd.is_none() {
+        // Without the Argo CD API nothing can be synced or approved here:
+        // Argo CD's own sync policy takes the commit from git.
+        for app in &request.applications {
+            report.applications.push(AppSynced {
+                application: crate::apps::app_id(&app.config),
+                environment: None,
+                commit: app.commit.clone(),
+                outcome: "unchanged".into(),
+                health: None,
+                message: format!(
+                    "{}; no argocd: in {}, so Argo CD's own sync policy applies",
+                    app.reason, ctx.settings.origin
+                ),
+            });
+        }
+        return report;
+    }
     if request.applications.is_empty() {
         sweep(ctx, &mut report).await;
         return report;
@@ -629,6 +647,25 @@ async fn sweep(ctx: &Context, report: &mut SyncReport) {
         }
     };
     for mut ledger in ledgers {
+        // A synced change whose Application was not yet Healthy (a canary
+        // still progressing): look again, so that soak gates can start.
+        if let Some(index) = ledger.changes.iter().rposition(|c| {
+            matches!(
+                c.state,
+                ChangeState::Synced {
+                    healthy_at: None,
+                    ..
+                }
+            )
+        }) && let Ok(client) = ctx.argocd()
+            && let Ok(live) = client.get_application(argo_name(&ledger.application)).await
+            && live.health_status() == HealthStatusCode::Healthy
+            && let Some(change) = ledger.changes.get_mut(index)
+            && change.mark_healthy(now(ctx)).is_ok()
+            && let Err(message) = save_ledger(ctx, &mut ledger).await
+        {
+            warn!(application = %ledger.application, %message, "cannot record the health");
+        }
         let open: Vec<usize> = ledger
             .changes
             .iter()
@@ -777,8 +814,11 @@ pub async fn advance_with(
             );
         }
         SyncDecision::Sync => {
-            let revision =
-                (!snapshot.commit.starts_with("argocd-spec:")).then_some(snapshot.commit.as_str());
+            // A manual Application syncs exactly the reviewed commit; an
+            // automated one follows its branch (Argo CD refuses a revision
+            // other than the auto-sync target for it).
+            let revision = (!ledger.automated && !snapshot.commit.starts_with("argocd-spec:"))
+                .then_some(snapshot.commit.as_str());
             // Promote the canary only on an approved change of a manual
             // environment.
             let canary = gates

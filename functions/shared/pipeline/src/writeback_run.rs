@@ -17,7 +17,7 @@ use updraft_gitops::git::{
 use crate::apps::app_id;
 use crate::context::Context;
 use crate::events::{
-    AppError, AppUpdate, AppWritten, SyncRequest, WriteBackRequest, WriteBackStats,
+    AppError, AppUpdate, AppWritten, Preview, SyncRequest, WriteBackRequest, WriteBackStats,
 };
 use crate::settings::{GitCredentialRule, GitSettings};
 use crate::writeback::{Edited, Group, argocd_patch, commit_message, edit_group, plan};
@@ -30,6 +30,7 @@ pub async fn write_back(ctx: &Context, request: WriteBackRequest) -> SyncRequest
     let mut errors = request.errors;
     let mut written = Vec::new();
     let mut stats = WriteBackStats::default();
+    let mut previews = Vec::new();
     let plan = plan(&request.applications, settings.commit);
     for (app, error) in plan.refused {
         written.push(not_written(&app, "git", &error.message));
@@ -51,6 +52,7 @@ pub async fn write_back(ctx: &Context, request: WriteBackRequest) -> SyncRequest
     }
     for group in plan.groups {
         let outcome = push_group(settings, group).await;
+        previews.extend(outcome.preview);
         stats.push_attempts += outcome.attempts;
         if outcome.commit.is_some() {
             stats.commits += 1;
@@ -78,6 +80,7 @@ pub async fn write_back(ctx: &Context, request: WriteBackRequest) -> SyncRequest
         applications: written,
         errors,
         stats,
+        previews,
     }
 }
 
@@ -85,6 +88,11 @@ pub async fn write_back(ctx: &Context, request: WriteBackRequest) -> SyncRequest
 /// Kustomize images through the API (nothing in git).
 async fn write_argocd(ctx: &Context, app: &AppUpdate) -> Result<AppWritten, String> {
     let patch = argocd_patch(app)?;
+    if ctx.settings.git.dry_run {
+        let mut w = not_written(app, "argocd", "");
+        w.reason = format!("dry run: would update the Application spec with {patch:?}");
+        return Ok(w);
+    }
     let client = ctx.argocd()?;
     let name = match &app.config.namespace {
         Some(ns) => AppName::in_namespace(app.config.name.clone(), ns.clone()),
@@ -137,6 +145,7 @@ struct GroupOutcome {
     commit: Option<String>,
     attempts: u32,
     apps: Vec<AppResult>,
+    preview: Option<Preview>,
 }
 
 async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
@@ -144,6 +153,7 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
         Ok(auth) => auth,
         Err(message) => return failed_group(&group, &message),
     };
+    let settings_dry_run = settings.dry_run;
     let settings = settings.clone();
     let group = Arc::new(group);
     let task_group = group.clone();
@@ -176,6 +186,15 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
                                 error: None,
                             }
                         }
+                        None if settings_dry_run => {
+                            w.files = edit.files;
+                            w.reason =
+                                format!("dry run: would commit {} to {branch}", w.files.join(", "));
+                            AppResult {
+                                written: w,
+                                error: None,
+                            }
+                        }
                         None => {
                             w.written = outcome.commit.is_some();
                             w.commit = outcome.commit.clone();
@@ -193,10 +212,17 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
                     }
                 })
                 .collect();
+            let preview = (settings_dry_run && !outcome.diff.is_empty()).then(|| Preview {
+                repository: group.url.clone(),
+                branch: outcome.branch.clone(),
+                files: outcome.files.clone(),
+                diff: outcome.diff.clone(),
+            });
             GroupOutcome {
                 commit: outcome.commit,
                 attempts: outcome.attempts,
                 apps,
+                preview,
             }
         }
         Ok(Err(e)) => failed_group(&group, &e.to_string()),
@@ -213,6 +239,7 @@ fn failed_group(group: &Group, message: &str) -> GroupOutcome {
     GroupOutcome {
         commit: None,
         attempts: 0,
+        preview: None,
         apps: group
             .apps
             .iter()
@@ -257,6 +284,7 @@ fn run_git(
         max_attempts: settings.max_attempts,
         work_dir: &work_dir,
         signoff: settings.signoff,
+        dry_run: settings.dry_run,
     };
     let outcome = push_edits(&request, |read| {
         let reader = |path: &str| read(path).map_err(|e| e.to_string());

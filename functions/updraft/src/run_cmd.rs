@@ -1,0 +1,321 @@
+//! Owns `updraft run`, the local runtime: the pipeline on a cron schedule
+//! (the expression style of Function Compute timers, `CRON_TZ=` prefix
+//! included), an HTTP server for the approval endpoints and registry
+//! webhooks, `--once` for a single cycle and `--dry-run` to print the diffs
+//! instead of committing. Cycles never overlap: a timer that fires while one
+//! runs is skipped, a webhook waits for it. Ctrl-C or SIGTERM stops taking
+//! work and lets a running cycle finish (bounded), then exits.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use chrono::{FixedOffset, Utc};
+use clap::Args;
+use tokio::sync::{Mutex, watch};
+use tracing::{info, warn};
+use updraft_pipeline::events::{PollRequest, Trigger};
+use updraft_pipeline::{Context, Settings};
+
+use crate::handler::{PipelineReport, run_pipeline};
+
+/// The default schedule: every five minutes, on the minute.
+const DEFAULT_SCHEDULE: &str = "0 */5 * * * *";
+/// How long a running cycle may take to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(120);
+
+/// Arguments of `updraft run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// updraft.yaml (default: $UPDRAFT_CONFIG, else ./updraft.yaml if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run one cycle, print what happened, exit.
+    #[arg(long)]
+    once: bool,
+    /// Commit and push nothing: print the diff each commit would have.
+    #[arg(long)]
+    dry_run: bool,
+    /// When to run: a cron expression with seconds (`sec min hour dom mon
+    /// dow [year]`), optionally `CRON_TZ=<zone> ` in front (UTC, a fixed
+    /// offset such as +08:00, or a zone without daylight saving time such as
+    /// Asia/Shanghai).
+    #[arg(long, default_value = DEFAULT_SCHEDULE)]
+    schedule: String,
+    /// Where the approval endpoints and webhooks listen; `off` for none.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// With --once: print the whole report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+use std::path::PathBuf;
+
+/// A parsed `--schedule`.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    schedule: cron::Schedule,
+    zone: FixedOffset,
+}
+
+impl Schedule {
+    /// Parses `[CRON_TZ=<zone> ]<expression>`.
+    pub fn parse(text: &str) -> Result<Schedule> {
+        let text = text.trim();
+        let (zone, expression) = match text.strip_prefix("CRON_TZ=") {
+            Some(rest) => {
+                let (zone, expression) = rest.split_once(char::is_whitespace).ok_or_else(|| {
+                    anyhow!("--schedule: CRON_TZ=<zone> must be followed by an expression")
+                })?;
+                let zone = updraft_core::promotion::parse_time_zone(zone)
+                    .map_err(|m| anyhow!("--schedule: CRON_TZ: {m}"))?;
+                (zone, expression.trim())
+            }
+            None => (
+                FixedOffset::east_opt(0).ok_or_else(|| anyhow!("UTC"))?,
+                text,
+            ),
+        };
+        let fields = expression.split_whitespace().count();
+        if fields == 5 {
+            bail!(
+                "--schedule '{expression}' has 5 fields; Updraft's schedules have seconds first, as Function Compute timers do: write \"0 {expression}\""
+            );
+        }
+        let schedule = cron::Schedule::from_str(expression)
+            .map_err(|e| anyhow!("--schedule '{expression}' is not a cron expression: {e}"))?;
+        Ok(Schedule { schedule, zone })
+    }
+
+    /// How long from now until the next fire time.
+    pub fn until_next(&self) -> Option<Duration> {
+        let now = Utc::now().with_timezone(&self.zone);
+        let next = self.schedule.after(&now).next()?;
+        (next - now).to_std().ok()
+    }
+}
+
+/// Runs `updraft run`.
+pub fn run(args: RunArgs) -> Result<()> {
+    let schedule = Schedule::parse(&args.schedule)?;
+    let mut settings = Settings::discover(args.config.as_deref())?;
+    settings.git.dry_run = args.dry_run;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let ctx = Arc::new(Context::new(settings)?);
+        if args.once {
+            let report = run_pipeline(&ctx, &PollRequest::default()).await;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+            return Ok(());
+        }
+        serve(ctx, schedule, &args.listen).await
+    })
+}
+
+/// A readable account of one cycle.
+pub fn print_report(report: &PipelineReport) {
+    let r = &report.resolve.stats;
+    println!(
+        "polled {} applications, {} repositories ({} new tags); {} changes",
+        report.resolve.applications.len(),
+        r.repositories,
+        r.new_tags,
+        report.write_back.applications.len()
+    );
+    for app in &report.sync.applications {
+        println!("  {}: {}", app.config.name, app.reason);
+    }
+    for preview in &report.sync.previews {
+        println!(
+            "\n# {} {} (dry run)\n{}",
+            preview.repository, preview.branch, preview.diff
+        );
+    }
+    if let Some(sync) = &report.report {
+        for app in &sync.applications {
+            println!("  {} → {}: {}", app.application, app.outcome, app.message);
+        }
+    }
+    let errors = report
+        .resolve
+        .errors
+        .iter()
+        .chain(&report.write_back.errors)
+        .chain(&report.sync.errors)
+        .chain(report.report.iter().flat_map(|r| r.errors.iter()));
+    let mut seen = std::collections::BTreeSet::new();
+    for e in errors {
+        if seen.insert((e.application.clone(), e.message.clone())) {
+            println!("  ! {} ({}): {}", e.application, e.stage, e.message);
+        }
+    }
+}
+
+/// One cycle, never two at once.
+struct Cycles {
+    ctx: Arc<Context>,
+    lock: Mutex<()>,
+}
+
+impl Cycles {
+    /// A timer's cycle: skipped when one is running.
+    async fn on_timer(&self) {
+        let Ok(_guard) = self.lock.try_lock() else {
+            warn!("the previous cycle is still running; this timer is skipped");
+            return;
+        };
+        let report = run_pipeline(&self.ctx, &PollRequest::default()).await;
+        log_report(&report);
+    }
+
+    /// A webhook's cycle: waits for a running one, then polls the pushed
+    /// repository (the tag is only a hint).
+    async fn on_push(&self, trigger: Trigger) -> PipelineReport {
+        let _guard = self.lock.lock().await;
+        let request = PollRequest {
+            trigger,
+            ..PollRequest::default()
+        };
+        let report = run_pipeline(&self.ctx, &request).await;
+        log_report(&report);
+        report
+    }
+}
+
+fn log_report(report: &PipelineReport) {
+    info!(
+        changes = report.write_back.applications.len(),
+        commits = report.sync.stats.commits,
+        errors =
+            report.resolve.errors.len() + report.write_back.errors.len() + report.sync.errors.len(),
+        "cycle finished"
+    );
+}
+
+async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()> {
+    let cycles = Arc::new(Cycles {
+        ctx: ctx.clone(),
+        lock: Mutex::new(()),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    // The HTTP server.
+    let server = if listen == "off" {
+        None
+    } else {
+        let addr: SocketAddr = listen.parse().with_context(|| {
+            format!("--listen '{listen}' is not an address such as 127.0.0.1:8080")
+        })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let app = crate::http::router(ctx.clone(), cycles_hook(cycles.clone()));
+        let mut stop = stop_rx.clone();
+        info!(%addr, "serving approvals and webhooks");
+        eprintln!("updraft run: listening on http://{addr} (approvals, webhooks, /healthz)");
+        Some(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }))
+    };
+
+    // The schedule.
+    let timer_cycles = cycles.clone();
+    let mut timer_stop = stop_rx.clone();
+    let timer = tokio::spawn(async move {
+        loop {
+            let Some(wait) = schedule.until_next() else {
+                warn!("the schedule never fires again");
+                return;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = timer_stop.wait_for(|s| *s) => return,
+            }
+            let cycles = timer_cycles.clone();
+            // Spawned, so that a long cycle does not delay the next check.
+            tokio::spawn(async move { cycles.on_timer().await });
+        }
+    });
+
+    shutdown_signal().await;
+    eprintln!("updraft run: stopping; letting a running cycle finish");
+    let _ = stop_tx.send(true);
+    let _ = timer.await;
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    match tokio::time::timeout(SHUTDOWN_GRACE, cycles.lock.lock()).await {
+        Ok(_) => eprintln!("updraft run: stopped"),
+        Err(_) => eprintln!(
+            "updraft run: a cycle did not finish within {}s and was abandoned; nothing is half-written (git pushes are atomic, the next cycle starts over)",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
+    Ok(())
+}
+
+fn cycles_hook(cycles: Arc<Cycles>) -> crate::http::OnPush {
+    Arc::new(move |trigger: Trigger| {
+        let cycles = cycles.clone();
+        Box::pin(async move {
+            let report = cycles.on_push(trigger).await;
+            serde_json::to_value(&report).map_err(|e| e.to_string())
+        })
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse_like_function_compute_timers() {
+        assert!(Schedule::parse("0 */5 * * * *").is_ok());
+        assert!(Schedule::parse("CRON_TZ=Asia/Shanghai 0 0 9 * * Mon-Fri").is_ok());
+        let five = Schedule::parse("*/5 * * * *").unwrap_err().to_string();
+        assert!(five.contains("seconds first"), "{five}");
+        let zone = Schedule::parse("CRON_TZ=Europe/Berlin 0 0 9 * * *")
+            .unwrap_err()
+            .to_string();
+        assert!(zone.contains("CRON_TZ"), "{zone}");
+        let wait = Schedule::parse("* * * * * *")
+            .unwrap()
+            .until_next()
+            .unwrap();
+        assert!(wait <= Duration::from_secs(1));
+    }
+}

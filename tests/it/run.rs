@@ -1,0 +1,416 @@
+//! `updraft run`, the local runtime, end to end through the binary: the
+//! real Distribution registry (standing in for ACR through registries.conf),
+//! git over smart HTTP, and the in-tree Argo CD API emulator. `--dry-run`
+//! prints the diff and commits nothing; `--once` polls, resolves, commits
+//! and triggers the syncs; the server mode answers `/healthz`, runs a cycle
+//! per registry webhook, and stops cleanly on SIGTERM.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use updraft_argocd::emulator::{Emulator, EmulatorConfig};
+
+use crate::git_support::{GitServer, git};
+use support::{ImageSpec, PushAuth, Pusher, Services};
+
+#[path = "../registry_support.rs"]
+#[allow(dead_code, clippy::duplicate_mod)]
+mod support;
+
+const TUTORIAL: &str = include_str!("../../infra/local/demo/tutorial-apps.yaml");
+const TUTORIAL_REPO: &str = "git@github.com:ivan-cai/gitops-demo.git";
+const ACR: &str = "demo-test-registry.cn-hangzhou.cr.aliyuncs.com";
+
+struct World {
+    _registry: Services,
+    pusher: Pusher,
+    git: GitServer,
+    emulator: Emulator,
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+impl World {
+    /// `port`: where `updraft run` will listen; the registry sends its
+    /// notifications there.
+    async fn new(port: u16) -> World {
+        let notify = format!("http://127.0.0.1:{port}/webhook/distribution");
+        let registry = Services::start_with_env(
+            &["anon"],
+            &[
+                ("UPDRAFT_REGISTRY_NOTIFY_URL", notify.as_str()),
+                ("UPDRAFT_REGISTRY_NOTIFY_TOKEN", "dist-token"),
+            ],
+        )
+        .unwrap();
+        let url = registry.get("ANON_URL");
+        let pusher = Pusher::new(&url, PushAuth::None);
+        for (repo, tag, day) in [
+            ("cidemo/echo-server", "v1.0.0", 1),
+            ("cidemo/echo-server", "v1.1.0", 5),
+            ("cidemo/echo-web-server", "v1.0.0", 2),
+        ] {
+            pusher
+                .image(
+                    repo,
+                    Some(tag),
+                    &ImageSpec::new(&format!("2026-11-{day:02}T10:00:00Z"), "linux/amd64"),
+                )
+                .await
+                .unwrap();
+        }
+        let git_server = GitServer::start(&["gitops-demo"]);
+        let bare = git_server.bare("gitops-demo");
+        let work = tempfile::tempdir().unwrap();
+        git(work.path(), &["init", "-q", "-b", "stable-example"]);
+        let chart = work.path().join("manifests/helm/echo-server");
+        std::fs::create_dir_all(&chart).unwrap();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            "apiVersion: v2\nname: echo-server\n",
+        )
+        .unwrap();
+        git(work.path(), &["add", "-A"]);
+        git(work.path(), &["commit", "-q", "-m", "chart"]);
+        for branch in ["stable-example", "test2"] {
+            git(
+                work.path(),
+                &[
+                    "push",
+                    "-q",
+                    bare.to_str().unwrap(),
+                    &format!("HEAD:refs/heads/{branch}"),
+                ],
+            );
+        }
+        let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        emulator.load_yaml(TUTORIAL).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let repo_url = git_server.url("gitops-demo");
+        std::fs::create_dir_all(dir.path().join("apps")).unwrap();
+        std::fs::write(
+            dir.path().join("apps/tutorial.yaml"),
+            TUTORIAL.replace(TUTORIAL_REPO, &repo_url),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("git-password"),
+            git_server.get("GIT_PASSWORD"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("argocd-token"), &emulator.token).unwrap();
+        std::fs::write(dir.path().join("approvals-token"), "approve-me").unwrap();
+        std::fs::write(dir.path().join("dist-token"), "dist-token").unwrap();
+        let config = dir.path().join("updraft.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"state: "file://{state}"
+applications:
+  - dir: apps
+registries:
+  - name: acr (local stand-in)
+    api_url: {url}
+    prefix: {ACR}
+git:
+  work_dir: {work}
+  credentials:
+    - match: "{prefix}"
+      username: {user}
+      password: file:git-password
+argocd:
+  server: {argocd}
+  token: file:argocd-token
+  refresh_timeout: 5s
+  sync_timeout: 20s
+approvals:
+  token: file:approvals-token
+webhooks:
+  distribution: {{token: file:dist-token}}
+"#,
+                state = dir.path().join("state").display(),
+                work = dir.path().join("work").display(),
+                prefix = git_server.get("GIT_REPOS_URL"),
+                user = git_server.get("GIT_USER"),
+                argocd = emulator.url,
+            ),
+        )
+        .unwrap();
+        World {
+            _registry: registry,
+            pusher,
+            git: git_server,
+            emulator,
+            _dir: dir,
+            config,
+        }
+    }
+
+    fn bare(&self) -> std::path::PathBuf {
+        self.git.bare("gitops-demo")
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["run", "--config", self.config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        updraft_tests::updraft(&all, None).unwrap()
+    }
+}
+
+fn rev(bare: &Path, branch: &str) -> String {
+    git(bare, &["rev-parse", branch]).trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_then_once_then_serve() {
+    let port = free_port();
+    let world = World::new(port).await;
+    let before = rev(&world.bare(), "stable-example");
+
+    // --dry-run: the diff, and nothing committed.
+    let out = world.run(&["--once", "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(dry run)"), "{stdout}");
+    assert!(
+        stdout.contains("+++ b/manifests/helm/echo-server/.argocd-source-app-helm-dev.yaml"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+    value: v1.1.0"), "{stdout}");
+    assert_eq!(rev(&world.bare(), "stable-example"), before);
+    assert_eq!(world.emulator.sync_count("app-helm-dev"), 0);
+
+    // --once: two commits (one per branch), Dev synced, the others pending.
+    let out = world.run(&["--once", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["kind"], "PipelineReport");
+    assert_eq!(report["sync"]["stats"]["commits"], 2, "{report:#}");
+    let outcomes: Vec<String> = report["report"]["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["application"].as_str().unwrap(),
+                a["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        outcomes.contains(&"argocd/app-helm-dev synced".to_string()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"argocd/app-helm-staging pending".to_string()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"argocd/app-helm-production pending".to_string()),
+        "{outcomes:?}"
+    );
+    assert_ne!(rev(&world.bare(), "stable-example"), before);
+
+    // `updraft pending` from another process sees them.
+    let out = updraft_tests::updraft(
+        &["pending", "--config", world.config.to_str().unwrap()],
+        None,
+    )
+    .unwrap();
+    let pending = String::from_utf8_lossy(&out.stdout);
+    assert!(pending.contains("argocd/app-helm-staging"), "{pending}");
+    assert!(
+        pending.contains("v1.0.0 → v1.1.0") || pending.contains("(none) → v1.1.0"),
+        "{pending}"
+    );
+
+    // Server mode: /healthz, approvals with the token, registry webhooks,
+    // clean stop.
+    let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
+        .args([
+            "run",
+            "--config",
+            world.config.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--schedule",
+            "0 0 0 1 1 * 2099",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "updraft run did not come up");
+    let approved: Value = http
+        .post(format!("{base}/approvals/argocd/app-helm-staging/approve"))
+        .bearer_auth("approve-me")
+        .json(&serde_json::json!({"by": "erin"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved["outcome"], "synced", "{approved}");
+    assert_eq!(world.emulator.sync_count("app-helm-staging"), 1);
+
+    // A push to the registry: its notification reaches /webhook/distribution,
+    // the cycle commits the new tag once, Dev is synced again.
+    let tip = rev(&world.bare(), "stable-example");
+    world
+        .pusher
+        .image(
+            "cidemo/echo-server",
+            Some("v1.3.0"),
+            &ImageSpec::new("2026-11-26T10:00:00Z", "linux/amd64"),
+        )
+        .await
+        .unwrap();
+    let source = "stable-example:manifests/helm/echo-server/.argocd-source-app-helm-dev.yaml";
+    let mut landed = false;
+    for _ in 0..300 {
+        if rev(&world.bare(), "stable-example") != tip
+            && git(&world.bare(), &["show", source]).contains("v1.3.0")
+        {
+            landed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(landed, "the registry notification did not lead to a commit");
+    // Give late or repeated deliveries time: still exactly one commit.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        git(
+            &world.bare(),
+            &["rev-list", "--count", &format!("{tip}..stable-example")]
+        )
+        .trim(),
+        "1"
+    );
+    assert_eq!(world.emulator.sync_count("app-helm-dev"), 2);
+    let wrong = http
+        .post(format!("{base}/webhook/distribution"))
+        .bearer_auth("not-the-token")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    // SIGTERM: a clean stop.
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        use std::io::Read;
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status, stderr)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "{}", status.1);
+    assert!(status.1.contains("stopped"), "{}", status.1);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
+    let world = World::new(free_port()).await;
+    let port = free_port();
+    let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
+        .arg("fc")
+        .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
+        .env("UPDRAFT_FUNCTION", "pipeline")
+        .env("UPDRAFT_CONFIG", &world.config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "updraft fc did not come up");
+    let init = http
+        .post(format!("{base}/initialize"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), 200);
+    // A timer trigger's event, as Function Compute sends it.
+    let timer = serde_json::json!({
+        "triggerTime": "2026-11-26T10:00:00Z",
+        "triggerName": "every-5-minutes",
+        "payload": "",
+    });
+    let response = http
+        .post(format!("{base}/invoke"))
+        .header("x-fc-request-id", "req-123")
+        .json(&timer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["kind"], "PipelineReport", "{report}");
+    assert_eq!(report["sync"]["stats"]["commits"], 2, "{report:#}");
+    assert_eq!(world.emulator.sync_count("app-helm-dev"), 1);
+    // A broken event: FC's failure shape.
+    let bad = http
+        .post(format!("{base}/invoke"))
+        .json(&serde_json::json!({"apiVersion": "updraft.dev/v1alpha1", "kind": "SyncRequest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 404);
+    assert_eq!(bad.headers()["x-fc-status"], "404");
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["errorType"], "BadEvent", "{body}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
