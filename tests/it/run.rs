@@ -25,6 +25,7 @@ const ACR: &str = "demo-test-registry.cn-hangzhou.cr.aliyuncs.com";
 
 struct World {
     _registry: Services,
+    registry_host: String,
     pusher: Pusher,
     git: GitServer,
     emulator: Emulator,
@@ -139,6 +140,7 @@ webhooks:
         )
         .unwrap();
         World {
+            registry_host: url.trim_start_matches("http://").to_string(),
             _registry: registry,
             pusher,
             git: git_server,
@@ -312,6 +314,62 @@ async fn dry_run_then_once_then_serve() {
         "1"
     );
     assert_eq!(world.emulator.sync_count("app-helm-dev"), 2);
+
+    // Two overlapping deliveries of the same push (a registry retrying, two
+    // registry replicas) besides the registry's own: exactly one commit.
+    let tip = rev(&world.bare(), "stable-example");
+    let pushed = world
+        .pusher
+        .image(
+            "cidemo/echo-server",
+            Some("v1.4.0"),
+            &ImageSpec::new("2026-11-26T11:00:00Z", "linux/amd64"),
+        )
+        .await
+        .unwrap();
+    let host = world.registry_host.clone();
+    let notification = serde_json::json!({"events": [{
+        "id": "a1", "timestamp": "2026-11-26T11:00:01Z", "action": "push",
+        "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": pushed.digest, "repository": "cidemo/echo-server", "tag": "v1.4.0",
+            "url": format!("http://{host}/v2/cidemo/echo-server/manifests/{}", pushed.digest),
+        },
+        "request": {"id": "r1", "addr": "127.0.0.1:1", "host": host, "method": "PUT", "useragent": "test"},
+        "actor": {}, "source": {"addr": "test", "instanceID": "i1"},
+    }]});
+    let deliver = || {
+        http.post(format!("{base}/webhook/distribution"))
+            .bearer_auth("dist-token")
+            .header(
+                "content-type",
+                "application/vnd.docker.distribution.events.v1+json",
+            )
+            .json(&notification)
+            .send()
+    };
+    let (a, b) = tokio::join!(deliver(), deliver());
+    assert_eq!(a.unwrap().status(), 200);
+    assert_eq!(b.unwrap().status(), 200);
+    let mut landed = false;
+    for _ in 0..300 {
+        if git(&world.bare(), &["show", source]).contains("v1.4.0") {
+            landed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(landed, "the webhook deliveries did not lead to a commit");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        git(
+            &world.bare(),
+            &["rev-list", "--count", &format!("{tip}..stable-example")]
+        )
+        .trim(),
+        "1"
+    );
+
     let wrong = http
         .post(format!("{base}/webhook/distribution"))
         .bearer_auth("not-the-token")
