@@ -80,3 +80,27 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Gives the bare repository the tutorial's chart (`manifests/helm/echo-server`)
+/// on the branches the tutorial's Applications track: `stable-example` (Dev,
+/// Staging) and `test2` (Production).
+pub fn seed_tutorial_chart(bare: &Path) {
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q", "-b", "stable-example"]);
+    let chart = work.path().join("manifests/helm/echo-server");
+    std::fs::create_dir_all(&chart).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: echo-server\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["commit", "-q", "-m", "chart"]);
+    for branch in ["stable-example", "test2"] {
+        let target = format!("HEAD:refs/heads/{branch}");
+        git(
+            work.path(),
+            &["push", "-q", bare.to_str().unwrap(), &target],
+        );
+    }
+}

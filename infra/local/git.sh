@@ -35,6 +35,8 @@
 set -euo pipefail
 
 die() { echo "git.sh: $*" >&2; exit 1; }
+# shellcheck source=infra/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 usage="usage: $0 start STATE_DIR [REPO...] | repo STATE_DIR REPO... | stop STATE_DIR"
 cmd=${1:-}
@@ -44,23 +46,6 @@ shift
 state=$1
 shift
 
-stop_all() {
-    local dir=$1 pid f
-    [ -d "$dir" ] || return 0
-    for f in "$dir"/*.pid; do
-        [ -e "$f" ] || continue
-        pid=$(cat "$f")
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.05
-            done
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-        rm -f "$f"
-    done
-}
 
 # init_repo NAME: an empty bare repository under $state/repos, ready for
 # pushes over HTTP.
@@ -128,22 +113,7 @@ for r in "$@"; do init_repo "$r"; done
 
 htpasswd -Bbc "$state/htpasswd" "$user" "$password" 2>/dev/null || die "htpasswd failed to write $state/htpasswd"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
-wait_port() {
-    local port=$1 pid=$2
-    for _ in $(seq 400); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.025
-    done
-    echo "git.sh: lighttpd never opened port $port" >&2
-    return 1
-}
 
 write_config() {
     local port=$1
@@ -186,7 +156,7 @@ for attempt in 1 2 3 4 5; do
         nohup lighttpd -D -f "$state/lighttpd.conf" >"$state/lighttpd.out" 2>&1 &
     fi
     echo $! >"$state/lighttpd.pid"
-    if wait_port "$candidate" "$(cat "$state/lighttpd.pid")"; then
+    if wait_port "$candidate" "$(cat "$state/lighttpd.pid")" "git.sh: lighttpd"; then
         port=$candidate
         break
     fi

@@ -41,6 +41,8 @@
 set -euo pipefail
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
+# shellcheck source=infra/local/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cmd=${1:-}
 [ -n "$cmd" ] || die "usage: $0 start|stop [STATE_DIR] [anon] [basic] [bearer] [tls]"
@@ -52,23 +54,6 @@ if [ $# -gt 0 ] && [[ "$1" != anon && "$1" != basic && "$1" != bearer && "$1" !=
     shift
 fi
 
-stop_all() {
-    local dir=$1 pid f
-    [ -d "$dir" ] || return 0
-    for f in "$dir"/*.pid; do
-        [ -e "$f" ] || continue
-        pid=$(cat "$f")
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.05
-            done
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-        rm -f "$f"
-    done
-}
 
 case "$cmd" in
 stop)
@@ -130,22 +115,7 @@ ttl=${UPDRAFT_SERVICE_TTL:-}
 token_expires=${UPDRAFT_TOKEN_EXPIRES:-300}
 service_name=updraft-test-registry
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
-wait_port() {
-    local port=$1 pid=$2 name=$3
-    for _ in $(seq 400); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.025
-    done
-    echo "registry.sh: $name never opened port $port" >&2
-    return 1
-}
 
 # launch NAME LOG CMD... : starts CMD in the background (under `timeout` when
 # a TTL is set), records its PID.

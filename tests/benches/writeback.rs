@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../git_support.rs"]
+#[allow(dead_code)]
 mod git_support;
 
 use std::time::Instant;

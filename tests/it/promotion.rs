@@ -42,28 +42,7 @@ impl World {
     async fn new() -> World {
         let server = GitServer::start(&["gitops-demo"]);
         let bare = server.bare("gitops-demo");
-        let work = tempfile::tempdir().unwrap();
-        git(work.path(), &["init", "-q", "-b", "stable-example"]);
-        let chart = work.path().join("manifests/helm/echo-server");
-        std::fs::create_dir_all(&chart).unwrap();
-        std::fs::write(
-            chart.join("Chart.yaml"),
-            "apiVersion: v2\nname: echo-server\nversion: 0.1.0\n",
-        )
-        .unwrap();
-        git(work.path(), &["add", "-A"]);
-        git(work.path(), &["commit", "-q", "-m", "chart"]);
-        for branch in ["stable-example", "test2"] {
-            git(
-                work.path(),
-                &[
-                    "push",
-                    "-q",
-                    bare.to_str().unwrap(),
-                    &format!("HEAD:refs/heads/{branch}"),
-                ],
-            );
-        }
+        crate::git_support::seed_tutorial_chart(&bare);
         let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
         emulator.load_yaml(TUTORIAL).unwrap();
         emulator

@@ -25,8 +25,8 @@ use crate::model::{
     OperationPhase, OperationState, ResourceActionRunRequestV2, ResourceNode, ResourceRef,
     SessionCreateRequest, SessionResponse, SyncOptionItems, SyncOptions, SyncRequest,
 };
-use crate::secret::Secret;
 use crate::spec::SpecPatch;
+use updraft_core::Secret;
 
 /// Settings of an [`ArgoClient`].
 #[derive(Debug, Clone)]

@@ -24,7 +24,6 @@ pub mod client;
 pub mod emulator;
 pub mod error;
 pub mod model;
-pub mod secret;
 pub mod spec;
 
 pub use client::{ArgoClient, ClientOptions};
@@ -33,5 +32,5 @@ pub use model::{
     ActionApi, ActionEndpoint, AppName, HealthStatusCode, LiveApplication, LiveStatus,
     OperationPhase, OperationState, ResourceNode, ResourceRef, SyncOptions, SyncStatusCode,
 };
-pub use secret::Secret;
 pub use spec::{SourceSelector, SpecChange, SpecPatch, SpecPatchError};
+pub use updraft_core::Secret;

@@ -34,6 +34,7 @@ pub mod imageupdater;
 pub mod manifest;
 pub mod platform;
 pub mod promotion;
+pub mod secret;
 pub mod strategy;
 pub mod tags;
 pub mod writeback;
@@ -47,6 +48,7 @@ pub use image::ImageRef;
 pub use imageupdater::ImageUpdater;
 pub use manifest::{Manifests, parse_manifests};
 pub use platform::Platform;
+pub use secret::Secret;
 pub use strategy::UpdateStrategy;
 pub use writeback::{WriteBack, WriteBackTarget};
 

@@ -1,32 +1,12 @@
-//! Owns [`Secret`] and [`Credentials`]: values that must never be printed.
-//! Their `Debug` shows `***` for the secret part and neither type implements
+//! Owns [`Credentials`]: a registry user name and password that must never
+//! be printed ([`Secret`], shared with the other crates, comes from
+//! `updraft-core`). Its `Debug` shows `***` for the password and it has no
 //! `Display`, so a secret cannot reach a log line or an error message by
 //! accident.
 
 use base64::Engine as _;
 
-/// A secret string (password, token). `Debug` prints `***`; the value is only
-/// reachable through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret value, for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use updraft_core::Secret;
 
 /// A user name and password for a registry (also used for tokens passed as
 /// passwords, e.g. ACR's `00000000-0000-0000-0000-000000000000` user).

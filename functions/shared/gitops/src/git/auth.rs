@@ -13,41 +13,7 @@ use git2::{
 
 use super::known_hosts::{self, Verdict};
 
-/// A secret value (a password, token or passphrase). Its `Debug` prints
-/// `***`, and it has no `Display`, so it cannot end up in a log line by
-/// accident.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret value, for handing it to libgit2.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_string())
-    }
-}
+pub use updraft_core::Secret;
 
 /// How to authenticate to the git server.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,10 +1,10 @@
-//! Owns [`Secret`]: a token or password that must never be printed. Its
-//! `Debug` shows `***` and it does not implement `Display`, so a secret
-//! cannot reach a log line or an error message by accident.
+//! Owns [`Secret`]: a password, token or key every crate carries the same
+//! way. Its `Debug` prints `***` and it has no `Display`, so a secret cannot
+//! reach a log line or an error message by accident; the value is only
+//! reachable through [`Secret::expose`], at the one place that sends it.
 
-/// A secret string (Argo CD token, password). `Debug` prints `***`; the value
-/// is only reachable through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+/// A secret string.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -18,7 +18,7 @@ impl Secret {
         &self.0
     }
 
-    /// Whether the value is empty.
+    /// Whether it is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -53,5 +53,6 @@ mod tests {
         assert_eq!(format!("{:?}", Some(secret.clone())), "Some(***)");
         assert_eq!(secret.expose(), "eyJhbGciOi.secret");
         assert!(!secret.is_empty());
+        assert!(Secret::default().is_empty());
     }
 }
