@@ -158,32 +158,55 @@ pub fn print_report(report: &PipelineReport) {
     }
 }
 
-/// One cycle, never two at once.
+/// At most one cycle at a time: a timer that finds one running is skipped,
+/// a webhook waits for it.
+#[derive(Default)]
+struct OneAtATime(Mutex<()>);
+
+impl OneAtATime {
+    /// Runs `work` unless a cycle is running (then `None`).
+    async fn skip_if_busy<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let _guard = self.0.try_lock().ok()?;
+        Some(work.await)
+    }
+
+    /// Runs `work` after the running cycle, if any.
+    async fn after_running<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        let _guard = self.0.lock().await;
+        work.await
+    }
+}
+
+/// The pipeline's cycles in this process.
 struct Cycles {
     ctx: Arc<Context>,
-    lock: Mutex<()>,
+    one: OneAtATime,
 }
 
 impl Cycles {
-    /// A timer's cycle: skipped when one is running.
+    /// A timer's cycle.
     async fn on_timer(&self) {
-        let Ok(_guard) = self.lock.try_lock() else {
-            warn!("the previous cycle is still running; this timer is skipped");
-            return;
-        };
-        let report = run_pipeline(&self.ctx, &PollRequest::default()).await;
-        log_report(&report);
+        let ran = self
+            .one
+            .skip_if_busy(run_pipeline(&self.ctx, &PollRequest::default()))
+            .await;
+        match ran {
+            Some(report) => log_report(&report),
+            None => warn!("the previous cycle is still running; this timer is skipped"),
+        }
     }
 
-    /// A webhook's cycle: waits for a running one, then polls the pushed
-    /// repository (the tag is only a hint).
+    /// A webhook's cycle: polls the pushed repository (the tag is only a
+    /// hint).
     async fn on_push(&self, trigger: Trigger) -> PipelineReport {
-        let _guard = self.lock.lock().await;
         let request = PollRequest {
             trigger,
             ..PollRequest::default()
         };
-        let report = run_pipeline(&self.ctx, &request).await;
+        let report = self
+            .one
+            .after_running(run_pipeline(&self.ctx, &request))
+            .await;
         log_report(&report);
         report
     }
@@ -202,7 +225,7 @@ fn log_report(report: &PipelineReport) {
 async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()> {
     let cycles = Arc::new(Cycles {
         ctx: ctx.clone(),
-        lock: Mutex::new(()),
+        one: OneAtATime::default(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -256,7 +279,7 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
     if let Some(server) = server {
         let _ = server.await;
     }
-    match tokio::time::timeout(SHUTDOWN_GRACE, cycles.lock.lock()).await {
+    match tokio::time::timeout(SHUTDOWN_GRACE, cycles.one.0.lock()).await {
         Ok(_) => eprintln!("updraft run: stopped"),
         Err(_) => eprintln!(
             "updraft run: a cycle did not finish within {}s and was abandoned; nothing is half-written (git pushes are atomic, the next cycle starts over)",
@@ -317,5 +340,38 @@ mod tests {
             .until_next()
             .unwrap();
         assert!(wait <= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_timer_during_a_cycle_is_skipped_and_a_webhook_waits() {
+        let one = Arc::new(OneAtATime::default());
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
+        let running = {
+            let one = one.clone();
+            tokio::spawn(async move {
+                one.after_running(async move {
+                    let _ = started_tx.send(());
+                    let _ = finish_rx.await;
+                    "first"
+                })
+                .await
+            })
+        };
+        started_rx.await.unwrap();
+        // A timer fires while the cycle runs: skipped.
+        assert_eq!(one.skip_if_busy(async { "timer" }).await, None);
+        // A webhook arrives: it waits for the running cycle, then runs.
+        let webhook = {
+            let one = one.clone();
+            tokio::spawn(async move { one.after_running(async { "webhook" }).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!webhook.is_finished());
+        finish_tx.send(()).unwrap();
+        assert_eq!(running.await.unwrap(), "first");
+        assert_eq!(webhook.await.unwrap(), "webhook");
+        // Idle again: the next timer runs.
+        assert_eq!(one.skip_if_busy(async { "timer" }).await, Some("timer"));
     }
 }
