@@ -118,7 +118,8 @@ pub async fn run_pipeline(ctx: &Context, request: &PollRequest) -> PipelineRepor
     let resolve = updraft_pipeline::poll::poll(ctx, request).await;
     let write_back = updraft_pipeline::resolve::resolve(ctx, resolve.clone()).await;
     let sync = updraft_pipeline::writeback_run::write_back(ctx, write_back.clone()).await;
-    let report = if ctx.settings.argocd.is_some() {
+    // A dry run syncs nothing and approves nothing.
+    let report = if ctx.settings.argocd.is_some() && !ctx.settings.git.dry_run {
         Some(updraft_pipeline::sync::sync_trigger(ctx, sync.clone()).await)
     } else {
         None

@@ -17,6 +17,16 @@ use updraft_pipeline::settings::SecretRef;
 /// Runs a cycle for a push and returns its report.
 pub type OnPush = Arc<dyn Fn(Trigger) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
 
+/// Fails when a configured webhook source's secret cannot be read, so that
+/// a typo shows at start-up rather than as a 500 on the first delivery.
+pub fn check_webhook_secrets(ctx: &Context) -> anyhow::Result<()> {
+    let base = ctx.settings.base.clone();
+    ctx.settings
+        .webhooks
+        .check_secrets(&|reference: &str| SecretRef::parse(reference, &base)?.resolve())
+        .map_err(|e| anyhow::anyhow!("webhooks: {e}"))
+}
+
 /// The routes.
 pub fn router(ctx: Arc<Context>, on_push: OnPush) -> Router {
     let base = ctx.settings.base.clone();

@@ -79,17 +79,16 @@ pub fn fc() -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let ctx = context()?;
+        crate::http::check_webhook_secrets(&ctx)?;
         let extra = crate::http::router(ctx.clone(), on_push(ctx.clone()));
         let handler: Arc<dyn Handler> = Arc::new(PipelineHandler { ctx });
         eprintln!(
             "updraft fc: function {} on {}",
             config.function, config.listen
         );
-        updraft_runtime::fc::serve(handler, &config, extra, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| anyhow!("{e}"))
+        updraft_runtime::fc::serve(handler, &config, extra, crate::run_cmd::shutdown_signal())
+            .await
+            .map_err(|e| anyhow!("{e}"))
     })
 }
 
@@ -103,7 +102,10 @@ pub struct LambdaArgs {
 
 /// Runs `updraft lambda`.
 pub fn lambda(args: LambdaArgs) -> Result<()> {
-    let function = std::env::var("UPDRAFT_FUNCTION").unwrap_or_else(|_| "pipeline".to_string());
+    let function = std::env::var("UPDRAFT_FUNCTION")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| "pipeline".to_string());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let ctx = context()?;

@@ -223,6 +223,7 @@ fn log_report(report: &PipelineReport) {
 }
 
 async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()> {
+    crate::http::check_webhook_secrets(&ctx)?;
     let cycles = Arc::new(Cycles {
         ctx: ctx.clone(),
         one: OneAtATime::default(),
@@ -299,7 +300,8 @@ fn cycles_hook(cycles: Arc<Cycles>) -> crate::http::OnPush {
     })
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term =

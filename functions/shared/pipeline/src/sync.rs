@@ -919,6 +919,10 @@ pub async fn screen_changes(
             None,
             now,
         ) {
+            changes.clear();
+            if ctx.settings.git.dry_run {
+                return Ok(Some(format!("{} (dry run: no hold placed)", hold.reason)));
+            }
             save_hold(ctx, &hold).await?;
             let entry = AuditEntry {
                 at: now,
