@@ -451,3 +451,50 @@ async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[path = "../../functions/shared/runtime/tests/support/runtime_api.rs"]
+mod runtime_api;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_adapter_runs_the_pipeline_on_a_schedule_event() {
+    let world = World::new(free_port()).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let (emulator, mut received) = runtime_api::start_emulator(listener).await;
+    // An EventBridge schedule, as Lambda delivers it.
+    emulator.push(
+        "req-schedule",
+        serde_json::json!({
+            "version": "0", "id": "53dc4d37", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": "2026-11-26T10:00:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/updraft"],
+            "detail": {}
+        }),
+    );
+    let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
+        .arg("lambda")
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "updraft-pipeline")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("UPDRAFT_FUNCTION", "pipeline")
+        .env("UPDRAFT_CONFIG", &world.config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(120), received.recv())
+        .await
+        .expect("the Lambda runtime reported nothing within 120 s")
+        .expect("emulator gone");
+    let _ = child.kill();
+    let _ = child.wait();
+    let runtime_api::Outcome::Response(id, report) = outcome else {
+        panic!("expected a response, got {outcome:?}");
+    };
+    assert_eq!(id, "req-schedule");
+    assert_eq!(report["kind"], "PipelineReport", "{report}");
+    assert_eq!(report["sync"]["stats"]["commits"], 2, "{report:#}");
+    assert_eq!(world.emulator.sync_count("app-helm-dev"), 1);
+}

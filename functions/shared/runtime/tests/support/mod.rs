@@ -1,0 +1,3 @@
+//! Test support shared with the integration tests.
+
+pub mod runtime_api;
