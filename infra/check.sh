@@ -503,7 +503,7 @@ fi
 
 # ---------------------------------------------------------------------------
 section "shell scripts"
-scripts=("$infra/aliyun/package.sh" "$infra/aws/package.sh" "$infra/check.sh")
+scripts=("$infra/aliyun/package.sh" "$infra/aws/package.sh" "$infra/package-lib.sh" "$infra/check.sh")
 syntax_ok=1
 for s in "${scripts[@]}"; do
     bash -n "$s" || { fail "$s does not parse"; syntax_ok=0; }

@@ -40,8 +40,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'package.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=infra/package-lib.sh
+. "$repo/infra/package-lib.sh"
 
 case "$runtime" in
 custom.debian10) max_glibc="2.28" ;;
@@ -50,66 +50,17 @@ custom.debian12) max_glibc="2.36" ;;
 *) die "unknown runtime $runtime (custom.debian10, custom.debian11 or custom.debian12)" ;;
 esac
 
-zig_target="x86_64-unknown-linux-gnu.2.28"
 if $build; then
-    # OpenSSL (libgit2, libssh2) and zlib linked in, so the binary needs only
-    # libc. Debian keeps opensslconf.h in a multiarch directory that zig's
-    # compiler does not search: give openssl-sys one merged include directory.
-    inc="$(mktemp -d)"
-    trap 'rm -rf "$inc"' EXIT
-    cp -R /usr/include/openssl "$inc/"
-    if [ -d /usr/include/x86_64-linux-gnu/openssl ]; then
-        cp /usr/include/x86_64-linux-gnu/openssl/* "$inc/openssl/"
-    fi
-    export OPENSSL_STATIC=1 OPENSSL_LIB_DIR=/usr/lib/x86_64-linux-gnu OPENSSL_INCLUDE_DIR="$inc" LIBZ_SYS_STATIC=1
-    cd "$repo"
-    if command -v cargo-zigbuild >/dev/null 2>&1; then
-        say "cargo zigbuild --release -p updraft --target $zig_target"
-        cargo zigbuild --release -p updraft --target "$zig_target"
-        binary="${binary:-$repo/target/x86_64-unknown-linux-gnu/release/updraft}"
-    else
-        say "cargo build --release -p updraft (no cargo-zigbuild: the binary needs glibc 2.34)"
-        cargo build --release -p updraft
-        binary="${binary:-$repo/target/release/updraft}"
-    fi
+    build_release
 fi
 
-if [ -z "$binary" ]; then
-    for candidate in "$repo/target/x86_64-unknown-linux-gnu/release/updraft" "$repo/target/release/updraft"; do
-        if [ -x "$candidate" ]; then binary="$candidate"; break; fi
-    done
-fi
-if [ -z "$binary" ] || [ ! -x "$binary" ]; then
-    die "no updraft binary: build one (--build) or name it with --binary"
-fi
-[ -n "$config" ] || die "--config FILE is required: the updraft.yaml the functions read"
-[ -f "$config" ] || die "$config: no such file"
+find_binary
 
 # --- can it start on the runtime? ----------------------------------------------
-command -v objdump >/dev/null 2>&1 || die "objdump (binutils) is needed to check the binary"
-header="$(objdump -f "$binary")"
-grep -q 'elf64-x86-64' <<<"$header" || die "$binary is not an x86-64 ELF (Function Compute runs x86_64 only)"
-needed="$(objdump -p "$binary" | awk '$1 == "NEEDED" {print $2}')"
-for lib in $needed; do
-    case "$lib" in
-    libc.so.6 | libm.so.6 | libgcc_s.so.1 | libpthread.so.0 | libdl.so.2 | librt.so.1 | ld-linux-x86-64.so.2) ;;
-    *) die "$binary needs $lib, which $runtime may lack: link it statically (README.md, \"Build\")" ;;
-    esac
-done
-newest="$(objdump -T "$binary" | grep -oE 'GLIBC_[0-9]+\.[0-9]+(\.[0-9]+)?' | sed 's/GLIBC_//' | sort -uV | tail -n 1)"
-if [ -n "$newest" ] && [ "$(printf '%s\n%s\n' "$newest" "$max_glibc" | sort -V | tail -n 1)" != "$max_glibc" ]; then
-    die "$binary needs glibc $newest; $runtime has $max_glibc (README.md, \"Build\")"
-fi
-say "binary: $binary (glibc ${newest:-none} <= $max_glibc; needs: ${needed//$'\n'/ })"
+check_binary "$runtime" "$max_glibc"
 
 # --- the package --------------------------------------------------------------
-rm -rf "$out"
-mkdir -p "$out"
-install -m 0755 "$binary" "$out/updraft"
-install -m 0644 "$config" "$out/updraft.yaml"
-for path in "${includes[@]}"; do
-    cp -R "$path" "$out/"
-done
+copy_package "$out"
 # The zip keeps the executable bit (FC runs /code/updraft directly).
 rm -f "$zip"
 python3 - "$out" "$zip" <<'PY'
