@@ -188,7 +188,10 @@ impl ArgoClient {
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(|e| ArgoError::Config {
-            problem: format!("cannot set up HTTP for {shown}: {}", describe(&e)),
+            problem: format!(
+                "cannot set up HTTP for {shown}: {}",
+                updraft_net::describe(&e)
+            ),
         })?;
         Ok(Self {
             base,
@@ -714,7 +717,7 @@ impl ArgoClient {
         ArgoError::Transport {
             server: self.server.clone(),
             what: call.what.clone(),
-            problem: describe(error),
+            problem: updraft_net::describe(error),
         }
     }
 
@@ -747,34 +750,6 @@ fn one_line(text: &str) -> String {
         .take(300)
         .collect();
     line.trim().to_string()
-}
-
-/// A reqwest error without its URL, with its causes.
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if error.is_timeout() {
-        "timed out".to_string()
-    } else if error.is_connect() {
-        "cannot connect".to_string()
-    } else if error.is_body() || error.is_decode() {
-        "the body was cut off".to_string()
-    } else if error.is_builder() {
-        "the request could not be built".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = error.source();
-    let mut last = String::new();
-    while let Some(cause) = source {
-        let piece = cause.to_string();
-        if !piece.is_empty() && piece != last && !text.contains(&piece) {
-            text.push_str(": ");
-            text.push_str(&piece);
-            last = piece;
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -523,7 +523,7 @@ async fn attempt(client: &reqwest::Client, p: &Prepared, budget: Duration) -> Re
         .await
         .map_err(|e| Failure {
             retryable: e.is_connect(),
-            detail: describe(&e),
+            detail: describe_error(&e),
         })?;
     let status = response.status();
     let mut answer = Vec::new();
@@ -542,7 +542,7 @@ async fn attempt(client: &reqwest::Client, p: &Prepared, budget: Duration) -> Re
             Err(e) => {
                 return Err(Failure {
                     retryable: false,
-                    detail: describe(&e),
+                    detail: describe_error(&e),
                 });
             }
         }
@@ -603,34 +603,18 @@ fn quote(answer: &[u8]) -> String {
     format!(" ({})", clip(&one_line, QUOTE_LIMIT))
 }
 
-/// A reqwest error without its URL, with its causes.
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if error.is_timeout() {
-        format!("timed out ({} s per target)", TIMEOUT.as_secs())
-    } else if error.is_connect() {
-        "cannot connect".to_string()
-    } else if error.is_body() || error.is_decode() {
-        "the answer was cut off".to_string()
-    } else if error.is_builder() {
-        "the request could not be built".to_string()
-    } else if error.is_redirect() {
-        "too many redirects".to_string()
+/// A reqwest error in words, without its URL; a timeout names the budget.
+fn describe_error(error: &reqwest::Error) -> String {
+    let text = updraft_net::describe(error);
+    if error.is_timeout() {
+        text.replacen(
+            "timed out",
+            &format!("timed out ({} s per target)", TIMEOUT.as_secs()),
+            1,
+        )
     } else {
-        "request failed".to_string()
-    };
-    let mut source = error.source();
-    let mut last = String::new();
-    while let Some(cause) = source {
-        let piece = cause.to_string();
-        if !piece.is_empty() && piece != last && !text.contains(&piece) {
-            text.push_str(": ");
-            text.push_str(&piece);
-            last = piece;
-        }
-        source = cause.source();
+        text
     }
-    text
 }
 
 /// Resolved secrets, scrubbed from anything shown.

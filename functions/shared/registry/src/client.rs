@@ -372,7 +372,7 @@ impl RegistryClient {
         }
         let http = builder.build().map_err(|e| RegistryError::Client {
             target: target.clone(),
-            problem: describe(&e),
+            problem: updraft_net::describe(&e),
         })?;
         let limiter = endpoint
             .limit
@@ -1210,7 +1210,7 @@ impl RegistryClient {
             }
             debug!(registry = %self.api(), kind = ?request.kind, method = %request.method, path = %url.path(), "request");
             let mut response = builder.send().await.map_err(|e| AttemptError::Transport {
-                cause: describe(&e),
+                cause: updraft_net::describe(&e),
                 timed_out: e.is_timeout(),
             })?;
             let status = response.status().as_u16();
@@ -1283,7 +1283,11 @@ impl RegistryClient {
                         Ok(None) => break,
                         Err(e) => {
                             return Err(AttemptError::Transport {
-                                cause: format!("reading the {}: {}", request.what, describe(&e)),
+                                cause: format!(
+                                    "reading the {}: {}",
+                                    request.what,
+                                    updraft_net::describe(&e)
+                                ),
                                 timed_out: e.is_timeout(),
                             });
                         }
@@ -1412,34 +1416,6 @@ fn error_detail(body: &[u8]) -> String {
         .take(200)
         .collect();
     format!(" ({one_line})")
-}
-
-/// A reqwest error without its URL, with its causes.
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if error.is_timeout() {
-        "timed out".to_string()
-    } else if error.is_connect() {
-        "cannot connect".to_string()
-    } else if error.is_body() || error.is_decode() {
-        "the body was cut off".to_string()
-    } else if error.is_builder() {
-        "the request could not be built".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = error.source();
-    let mut last = String::new();
-    while let Some(cause) = source {
-        let piece = cause.to_string();
-        if !piece.is_empty() && piece != last && !text.contains(&piece) {
-            text.push_str(": ");
-            text.push_str(&piece);
-            last = piece;
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn is_attestation(descriptor: &crate::manifest::Descriptor) -> bool {
