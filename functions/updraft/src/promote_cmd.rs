@@ -123,12 +123,15 @@ pub struct AuditArgs {
     common: Common,
 }
 
-fn block_on<T>(common: &Common, f: impl AsyncFnOnce(&Context) -> Result<T, String>) -> Result<T> {
+fn block_on<T, E: std::fmt::Display>(
+    common: &Common,
+    f: impl AsyncFnOnce(&Context) -> Result<T, E>,
+) -> Result<T> {
     let settings = Settings::discover(common.config.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let ctx = Context::new(settings)?;
-        f(&ctx).await.map_err(|m| anyhow!(m))
+        f(&ctx).await.map_err(|e| anyhow!(e.to_string()))
     })
 }
 

@@ -17,6 +17,28 @@ use crate::sync::{
     remove_hold, save_hold, save_ledger, short,
 };
 
+/// Why an operation did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    /// The request does not fit what is stored: nothing waits, no such
+    /// application or image, nothing held, a decision already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store, git or Argo CD failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<String> for ApprovalError {
+    fn from(message: String) -> Self {
+        ApprovalError::Failed(message)
+    }
+}
+
+fn conflict(e: impl std::fmt::Display) -> ApprovalError {
+    ApprovalError::Conflict(e.to_string())
+}
+
 /// One change that waits, as `updraft pending` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,7 +68,7 @@ pub struct PendingView {
 }
 
 /// Every open change, gates re-evaluated now, oldest first.
-pub async fn pending(ctx: &Context) -> Result<Vec<PendingView>, String> {
+pub async fn pending(ctx: &Context) -> Result<Vec<PendingView>, ApprovalError> {
     let now = now(ctx);
     let mut out = Vec::new();
     for ledger in all_ledgers(ctx).await? {
@@ -104,7 +126,7 @@ pub async fn pending(ctx: &Context) -> Result<Vec<PendingView>, String> {
 }
 
 /// The open change of `application` (the one with `commit`, or the newest).
-fn open_change(ledger: &Ledger, commit: Option<&str>) -> Result<usize, String> {
+fn open_change(ledger: &Ledger, commit: Option<&str>) -> Result<usize, ApprovalError> {
     let found = ledger
         .changes
         .iter()
@@ -113,13 +135,13 @@ fn open_change(ledger: &Ledger, commit: Option<&str>) -> Result<usize, String> {
         .find(|(_, c)| c.state.is_open() && commit.is_none_or(|p| c.commit.starts_with(p)));
     match found {
         Some((i, _)) => Ok(i),
-        None => Err(format!(
+        None => Err(ApprovalError::Conflict(format!(
             "no change of {} waits{}; `updraft pending` lists what does",
             ledger.application,
             commit
                 .map(|c| format!(" with commit {c}"))
                 .unwrap_or_default()
-        )),
+        ))),
     }
 }
 
@@ -131,7 +153,7 @@ pub async fn approve(
     application: &str,
     commit: Option<&str>,
     by: &str,
-) -> Result<AppSynced, String> {
+) -> Result<AppSynced, ApprovalError> {
     let mut ledger = load_ledger(ctx, application).await?;
     let index = open_change(&ledger, commit)?;
     let now = now(ctx);
@@ -140,7 +162,7 @@ pub async fn approve(
     if let Some(change) = ledger.changes.get_mut(index)
         && change.state.approval().is_none()
     {
-        change.approve(by, now).map_err(|e| e.to_string())?;
+        change.approve(by, now).map_err(conflict)?;
         let snapshot = change.clone();
         save_ledger(ctx, &mut ledger).await?;
         let entry = audit_entry(
@@ -157,14 +179,7 @@ pub async fn approve(
     if let Some(change) = ledger.changes.get(index) {
         let out = match &result {
             Ok(out) => out.clone(),
-            Err(message) => AppSynced {
-                application: change.application.clone(),
-                environment: change.environment.clone(),
-                commit: Some(change.commit.clone()),
-                outcome: "failed".into(),
-                health: None,
-                message: message.clone(),
-            },
+            Err(message) => crate::sync::failed_outcome(change, message),
         };
         let mut announced = out.clone();
         if announced.outcome == "gated" {
@@ -173,7 +188,7 @@ pub async fn approve(
         }
         crate::sync::notify(ctx, change, &announced).await;
     }
-    result
+    Ok(result?)
 }
 
 /// Rejects the open change of `application`: it is never synced.
@@ -183,15 +198,15 @@ pub async fn reject(
     commit: Option<&str>,
     by: &str,
     reason: &str,
-) -> Result<String, String> {
+) -> Result<String, ApprovalError> {
     let mut ledger = load_ledger(ctx, application).await?;
     let index = open_change(&ledger, commit)?;
     let now = now(ctx);
     let change = ledger
         .changes
         .get_mut(index)
-        .ok_or_else(|| "the change vanished".to_string())?;
-    change.reject(by, reason, now).map_err(|e| e.to_string())?;
+        .ok_or_else(|| conflict("the change vanished"))?;
+    change.reject(by, reason, now).map_err(conflict)?;
     let snapshot = change.clone();
     save_ledger(ctx, &mut ledger).await?;
     audit(
@@ -244,21 +259,21 @@ pub async fn rollback(
     image: Option<&str>,
     tag: &str,
     by: &str,
-) -> Result<RollbackOutcome, String> {
+) -> Result<RollbackOutcome, ApprovalError> {
     let loaded = crate::apps::load(&ctx.settings).await;
     let Some(app) = loaded.apps.into_iter().find(|a| a.id() == application) else {
-        return Err(format!(
+        return Err(conflict(format!(
             "no application {application} in the configured sources; check the name (namespace/name) and applications: in updraft.yaml"
-        ));
+        )));
     };
     let index = match image {
         None if app.config.images.len() == 1 => 0,
         None => {
-            return Err(format!(
+            return Err(conflict(format!(
                 "{application} has {} images; say which with --image ({})",
                 app.config.images.len(),
                 aliases(&app.config)
-            ));
+            )));
         }
         Some(wanted) => app
             .config
@@ -266,10 +281,10 @@ pub async fn rollback(
             .iter()
             .position(|i| i.alias.as_deref() == Some(wanted) || i.image.to_string() == wanted)
             .ok_or_else(|| {
-                format!(
+                conflict(format!(
                     "{application} has no image '{wanted}'; its images: {}",
                     aliases(&app.config)
-                )
+                ))
             })?,
     };
     let config_image = &app.config.images[index];
@@ -321,9 +336,9 @@ pub async fn rollback(
     };
     audit(ctx, entry).await?;
     if let Some(message) = write_error {
-        return Err(format!(
+        return Err(ApprovalError::Failed(format!(
             "the hold on {application} is in place, but writing {tag} failed: {message}"
-        ));
+        )));
     }
     // Sync the rollback now: the operator's command is its approval, and
     // gates do not stand in the way back to a known-good version.
@@ -380,10 +395,12 @@ fn aliases(config: &updraft_core::AppConfig) -> String {
 }
 
 /// Lifts the hold on `application`.
-pub async fn release(ctx: &Context, application: &str, by: &str) -> Result<String, String> {
+pub async fn release(ctx: &Context, application: &str, by: &str) -> Result<String, ApprovalError> {
     let hold = load_hold(ctx, application).await?;
     let Some(hold) = hold else {
-        return Err(format!("{application} is not held; nothing to release"));
+        return Err(conflict(format!(
+            "{application} is not held; nothing to release"
+        )));
     };
     remove_hold(ctx, application).await?;
     let now = now(ctx);

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::approvals;
+use crate::approvals::{self, ApprovalError};
 use crate::context::Context;
 
 /// The largest request body accepted.
@@ -93,22 +93,13 @@ fn actor(by: Option<String>) -> String {
         .unwrap_or_else(|| "http".to_string())
 }
 
-/// A problem of the request (unknown application, nothing waits) is 409;
-/// the store or Argo CD failing is 502.
-fn failed(message: String) -> Response {
-    let lower = message.to_lowercase();
-    let status = if lower.contains("no change")
-        || lower.contains("not held")
-        || lower.contains("no application")
-        || lower.contains("has no image")
-        || lower.contains("say which")
-        || lower.contains("cannot ")
-    {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::BAD_GATEWAY
-    };
-    error(status, message)
+/// A request that does not fit what is stored (nothing waits, unknown
+/// application) is 409; the store, git or Argo CD failing is 502.
+fn failed(e: ApprovalError) -> Response {
+    match e {
+        ApprovalError::Conflict(message) => error(StatusCode::CONFLICT, message),
+        ApprovalError::Failed(message) => error(StatusCode::BAD_GATEWAY, message),
+    }
 }
 
 async fn list(State(ctx): State<Arc<Context>>, headers: HeaderMap) -> Response {
@@ -236,6 +227,6 @@ async fn audit(State(ctx): State<Arc<Context>>, headers: HeaderMap) -> Response 
     }
     match crate::sync::audit_log(&ctx).await {
         Ok(log) => Json(log).into_response(),
-        Err(m) => failed(m),
+        Err(m) => failed(ApprovalError::Failed(m)),
     }
 }

@@ -133,7 +133,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 async fn read_store(url: &str) -> Result<Vec<(String, String)>, String> {
     let store = StateStore::open(url).map_err(|e| crate::error::one_line(&e))?;
     let objects = store
-        .list_objects(&[".yaml", ".yml"])
+        .list_objects(&[], &[".yaml", ".yml"])
         .await
         .map_err(|e| crate::error::one_line(&e))?;
     Ok(objects

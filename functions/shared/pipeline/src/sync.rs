@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use updraft_argocd::{AppName, HealthStatusCode, ResourceRef, SyncOptions};
 use updraft_core::promotion::{
-    AuditAction, AuditEntry, AuditResult, CanaryConfig, ChangeState, EnvironmentGates, GateFacts,
-    Hold, ImageChange as PromotionChange, PendingChange, RecordOutcome, SyncDecision,
+    AppPattern, AuditAction, AuditEntry, AuditResult, CanaryConfig, ChangeState, EnvironmentGates,
+    GateFacts, Hold, ImageChange as PromotionChange, PendingChange, RecordOutcome, SyncDecision,
     UPDRAFT_ACTOR, WrittenTag, decide, record,
 };
 use updraft_state::{Conditional, Document, keys};
@@ -134,7 +134,7 @@ pub async fn save_ledger(ctx: &Context, ledger: &mut Ledger) -> Result<(), Strin
 pub async fn all_ledgers(ctx: &Context) -> Result<Vec<Ledger>, String> {
     let objects = ctx
         .store
-        .list_objects(&["/promotion.json"])
+        .list_objects(&[keys::LAYOUT, "apps"], &["/promotion.json"])
         .await
         .map_err(state_error)?;
     let mut out = Vec::with_capacity(objects.len());
@@ -170,13 +170,11 @@ pub async fn save_hold(ctx: &Context, hold: &Hold) -> Result<(), String> {
         .map_err(state_error)
 }
 
-/// Lifts a hold; `false` when there was none.
-pub async fn remove_hold(ctx: &Context, application: &str) -> Result<bool, String> {
-    let existed = load_hold(ctx, application).await?.is_some();
+/// Lifts a hold (absent is fine).
+pub async fn remove_hold(ctx: &Context, application: &str) -> Result<(), String> {
     let (namespace, name) = split_id(application);
     let key = keys::hold(namespace, name).map_err(state_error)?;
-    ctx.store.delete(&key).await.map_err(state_error)?;
-    Ok(existed)
+    ctx.store.delete(&key).await.map_err(state_error)
 }
 
 /// Writes one audit event (write-once; a fresh id per event).
@@ -206,12 +204,11 @@ pub async fn audit(ctx: &Context, entry: AuditEntry) -> Result<(), String> {
 pub async fn audit_log(ctx: &Context) -> Result<Vec<AuditEntry>, String> {
     let objects = ctx
         .store
-        .list_objects(&[".json"])
+        .list_objects(&[keys::LAYOUT, "audit"], &[".json"])
         .await
         .map_err(state_error)?;
     let mut out: Vec<AuditEntry> = objects
         .into_iter()
-        .filter(|(name, _)| name.starts_with(&format!("{}/audit/", keys::LAYOUT)))
         .filter_map(|(_, bytes)| updraft_state::decode_document::<AuditDocument>(&bytes).ok())
         .map(|d| d.0)
         .collect();
@@ -286,7 +283,7 @@ pub async fn gate_facts(
     }
     if let Some(after) = gates.after.as_deref()
         && let Some(before) = ctx.settings.promotion.environment(after)
-        && let Ok(ledgers) = all_ledgers(ctx).await
+        && let Ok(ledgers) = environment_ledgers(ctx, before).await
     {
         for ledger in ledgers.iter().filter(|l| before.contains(&l.application)) {
             for past in &ledger.changes {
@@ -303,6 +300,32 @@ pub async fn gate_facts(
         }
     }
     facts
+}
+
+/// The ledgers of an environment's applications: read one by one when the
+/// environment names them exactly (the usual case), else every ledger.
+async fn environment_ledgers(
+    ctx: &Context,
+    environment: &EnvironmentGates,
+) -> Result<Vec<Ledger>, String> {
+    let exact: Option<Vec<&str>> = environment
+        .applications
+        .iter()
+        .map(|p| match p {
+            AppPattern::Exact(name) => Some(name.as_str()),
+            AppPattern::Prefix(_) => None,
+        })
+        .collect();
+    match exact {
+        Some(names) => {
+            let mut out = Vec::with_capacity(names.len());
+            for name in names {
+                out.push(load_ledger(ctx, name).await?);
+            }
+            Ok(out)
+        }
+        None => all_ledgers(ctx).await,
+    }
 }
 
 /// How long a sync may take before it is reported as failed.
@@ -407,16 +430,14 @@ fn pending_change(app: &AppWritten, application: &str, now: DateTime<Utc>) -> Pe
             new_tag: c.to.clone(),
         })
         .collect();
-    let mut change = PendingChange::new(
+    PendingChange::new(
         application,
         app.repository.as_deref().unwrap_or(""),
         app.branch.as_deref().unwrap_or(""),
         &commit,
         changes,
         now,
-    );
-    change.environment = None;
-    change
+    )
 }
 
 fn tags_text(change: &PendingChange) -> String {
@@ -586,20 +607,20 @@ async fn handle_written(
     change.environment = gates.map(|g| g.name.clone());
     let mut ledger = load_ledger(ctx, application).await?;
     ledger.automated = app.config.automated_sync;
-    for c in &change.changes {
-        ledger.written.push(WrittenTag {
+    let key = change.key();
+    let written: Vec<WrittenTag> = change
+        .changes
+        .iter()
+        .map(|c| WrittenTag {
             image: c.image.clone(),
             tag: c.new_tag.clone(),
             at: now,
-        });
-    }
-    let key = change.key();
+        })
+        .collect();
     let recorded = record(&mut ledger.changes, change, now);
-    if matches!(recorded, RecordOutcome::Duplicate) {
-        // A re-delivered result: the tags were recorded the first time.
-        ledger
-            .written
-            .truncate(ledger.written.len() - app.changes.len());
+    // A re-delivered result's tags were recorded the first time.
+    if !matches!(recorded, RecordOutcome::Duplicate) {
+        ledger.written.extend(written);
     }
     // Saved before anything else, so that a crash from here on leaves a
     // recorded change that the next delivery or a sweep picks up.
@@ -621,7 +642,8 @@ async fn handle_written(
     result
 }
 
-fn failed_outcome(change: &PendingChange, message: &str) -> AppSynced {
+/// The outcome reported for a change whose step failed.
+pub fn failed_outcome(change: &PendingChange, message: &str) -> AppSynced {
     AppSynced {
         application: change.application.clone(),
         environment: change.environment.clone(),

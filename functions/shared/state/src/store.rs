@@ -313,11 +313,14 @@ impl StateStore {
             .map_err(|e| self.write_err(key, e))
     }
 
-    /// Every object under the store URL's prefix whose name ends with one of
+    /// Every object under the store URL's prefix (and below the key
+    /// segments `within`, when given) whose name ends with one of
     /// `suffixes`, as (path relative to the prefix, bytes), sorted by path.
-    /// Used to read application manifests kept in object storage.
+    /// Only the matching objects are read. Used to read application
+    /// manifests kept in object storage and the promotion documents.
     pub async fn list_objects(
         &self,
+        within: &[&str],
         suffixes: &[&str],
     ) -> Result<Vec<(String, Bytes)>, StateError> {
         use futures::TryStreamExt;
@@ -333,10 +336,18 @@ impl StateStore {
             key: "(listing)".to_string(),
             source,
         };
+        let listed: Path = prefix
+            .parts()
+            .chain(
+                within
+                    .iter()
+                    .map(|p| object_store::path::PathPart::from(*p)),
+            )
+            .collect();
         let metas: Vec<_> = self
             .inner
             .store
-            .list(Some(&prefix))
+            .list(Some(&listed))
             .try_collect()
             .await
             .map_err(listing_err)?;
