@@ -390,12 +390,29 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     let world = World::new(free_port()).await;
+    // State in OSS (moto addressed the OSS way), behind a recorder of who
+    // signed each request: FC's per-request STS credentials must be used.
+    let recorder = crate::state::SigningRecorder::start().await;
+    let config = std::fs::read_to_string(&world.config).unwrap();
+    let (_, rest) = config.split_once('\n').unwrap();
+    std::fs::write(
+        &world.config,
+        format!(
+            "state: \"oss://updraft-it/fc-{port}?endpoint={endpoint}/updraft-it&region=cn-hangzhou&allow_http=true\"\n{rest}",
+            port = std::process::id(),
+            endpoint = recorder.endpoint,
+        ),
+    )
+    .unwrap();
     let port = free_port();
     let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
         .arg("fc")
         .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
         .env("UPDRAFT_FUNCTION", "pipeline")
         .env("UPDRAFT_CONFIG", &world.config)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.at-start")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret-at-start")
+        .env("ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS-at-start")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -425,9 +442,13 @@ async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
         "triggerName": "every-5-minutes",
         "payload": "",
     });
+    recorder.take();
     let response = http
         .post(format!("{base}/invoke"))
         .header("x-fc-request-id", "req-123")
+        .header("x-fc-access-key-id", "STS.first")
+        .header("x-fc-access-key-secret", "secret-first")
+        .header("x-fc-security-token", "CAIS-first")
         .json(&timer)
         .send()
         .await
@@ -437,6 +458,35 @@ async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     assert_eq!(report["kind"], "PipelineReport", "{report}");
     assert_eq!(report["sync"]["stats"]["commits"], 2, "{report:#}");
     assert_eq!(world.emulator.sync_count("app-helm-dev"), 1);
+    let signed = recorder.take();
+    assert!(signed.len() > 5, "{signed:?}");
+    assert!(
+        signed
+            .iter()
+            .all(|s| s.key_id == "STS.first" && s.token.as_deref() == Some("CAIS-first")),
+        "{signed:?}"
+    );
+    // The HTTP trigger (approvals here) carries rotated credentials.
+    let pending = http
+        .get(format!("{base}/approvals"))
+        .bearer_auth("approve-me")
+        .header("x-fc-access-key-id", "STS.second")
+        .header("x-fc-access-key-secret", "secret-second")
+        .header("x-fc-security-token", "CAIS-second")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pending.status(), 200);
+    let pending: Value = pending.json().await.unwrap();
+    assert_eq!(pending.as_array().map(Vec::len), Some(2), "{pending}");
+    let signed = recorder.take();
+    assert!(!signed.is_empty());
+    assert!(
+        signed
+            .iter()
+            .all(|s| s.key_id == "STS.second" && s.token.as_deref() == Some("CAIS-second")),
+        "{signed:?}"
+    );
     // A broken event: FC's failure shape.
     let bad = http
         .post(format!("{base}/invoke"))

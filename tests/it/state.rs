@@ -94,6 +94,89 @@ fn moto() -> Arc<Moto> {
     m
 }
 
+/// Which access key id and security token signed one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SignedBy {
+    pub(crate) key_id: String,
+    pub(crate) token: Option<String>,
+}
+
+/// A pass-through on 127.0.0.1 in front of moto that records who signed
+/// each request (moto accepts any key, so only this shows which one a
+/// client used). Requests are forwarded unchanged; answers come back as
+/// moto gave them.
+pub(crate) struct SigningRecorder {
+    pub(crate) endpoint: String,
+    seen: Arc<Mutex<Vec<SignedBy>>>,
+    _moto: Arc<Moto>,
+}
+
+impl SigningRecorder {
+    pub(crate) async fn start() -> SigningRecorder {
+        use axum::body::{Body, to_bytes};
+        use axum::extract::Request;
+        let moto = moto();
+        let upstream = moto.endpoint.clone();
+        let seen: Arc<Mutex<Vec<SignedBy>>> = Arc::default();
+        let record = seen.clone();
+        let client = reqwest::Client::new();
+        let app = axum::Router::new().fallback(move |request: Request| {
+            let (upstream, record, client) = (upstream.clone(), record.clone(), client.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let header = |name: &str| {
+                    parts
+                        .headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let key_id = header("authorization")
+                    .and_then(|a| {
+                        let credential = a.split("Credential=").nth(1)?;
+                        Some(credential.split('/').next()?.to_string())
+                    })
+                    .unwrap_or_default();
+                record.lock().unwrap().push(SignedBy {
+                    key_id,
+                    token: header("x-amz-security-token"),
+                });
+                let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let body = to_bytes(body, usize::MAX).await.unwrap();
+                let mut forward = client.request(parts.method, format!("{upstream}{path}"));
+                for (name, value) in &parts.headers {
+                    if name != "host" && name != "content-length" {
+                        forward = forward.header(name, value);
+                    }
+                }
+                let answer = forward.body(body).send().await.unwrap();
+                let mut response = axum::response::Response::builder().status(answer.status());
+                for (name, value) in answer.headers() {
+                    if name != "content-length" && name != "transfer-encoding" {
+                        response = response.header(name, value);
+                    }
+                }
+                response
+                    .body(Body::from(answer.bytes().await.unwrap()))
+                    .unwrap()
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        SigningRecorder {
+            endpoint,
+            seen,
+            _moto: moto,
+        }
+    }
+
+    /// Who signed the requests since the last call.
+    pub(crate) fn take(&self) -> Vec<SignedBy> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
 fn unique() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     format!(
@@ -669,6 +752,62 @@ async fn unreachable_store_is_a_clear_error() {
                 .tags()
                 .is_empty()
         );
+    })
+    .await;
+}
+
+/// Function Compute hands each invocation the role's current STS
+/// credentials; an OSS store signs with the newest from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oss_signs_with_the_newest_role_credentials() {
+    bounded(async {
+        let recorder = SigningRecorder::start().await;
+        let url = format!(
+            "oss://{BUCKET}/rotation-{}?endpoint={}/{BUCKET}&region=cn-hangzhou&allow_http=true",
+            unique(),
+            recorder.endpoint
+        );
+        let store = StateStore::open_with_env(
+            &url,
+            [
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.at-start"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret-at-start"),
+                ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS-at-start"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(store.role_key_id().as_deref(), Some("STS.at-start"));
+        let at_start = SignedBy {
+            key_id: "STS.at-start".into(),
+            token: Some("CAIS-at-start".into()),
+        };
+        let key = keys::repository_cache("example.com", "team/app").unwrap();
+        store
+            .write_raw(&key, axum::body::Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        let seen = recorder.take();
+        assert!(!seen.is_empty());
+        assert!(seen.iter().all(|s| *s == at_start), "{seen:?}");
+
+        // The platform rotates the role's credentials.
+        assert!(store.use_role_credentials("STS.rotated", "secret-rotated", Some("CAIS-rotated")));
+        assert_eq!(store.role_key_id().as_deref(), Some("STS.rotated"));
+        let read = store.read_raw(&key).await.unwrap();
+        assert_eq!(read.map(|(b, _)| b.to_vec()), Some(b"{}".to_vec()));
+        let seen = recorder.take();
+        assert!(!seen.is_empty());
+        let rotated = SignedBy {
+            key_id: "STS.rotated".into(),
+            token: Some("CAIS-rotated".into()),
+        };
+        assert!(seen.iter().all(|s| *s == rotated), "{seen:?}");
+
+        // Stores that take no platform credentials say so.
+        let files = tempfile::tempdir().unwrap();
+        let local = StateStore::open(&format!("file://{}", files.path().display())).unwrap();
+        assert!(!local.use_role_credentials("STS.x", "y", None));
+        assert_eq!(local.role_key_id(), None);
     })
     .await;
 }

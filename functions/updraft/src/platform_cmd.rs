@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use updraft_pipeline::events::{PollRequest, Trigger};
 use updraft_pipeline::{Context, PipelineError, Settings};
-use updraft_runtime::{Handler, HandlerError, Invocation};
+use updraft_runtime::{Credentials, Handler, HandlerError, Invocation};
 
 use crate::handler::{Function, handle, run_pipeline};
 
@@ -35,6 +35,9 @@ impl Handler for PipelineHandler {
                     Function::names()
                 )));
             };
+            if let Some(credentials) = &invocation.credentials {
+                self.use_credentials(credentials);
+            }
             handle(&self.ctx, function, event)
                 .await
                 .map_err(|e| match e {
@@ -48,6 +51,16 @@ impl Handler for PipelineHandler {
         // The context (settings, store, plugin engine) is built before the
         // server starts; nothing is left to warm.
         Box::pin(async { Ok(()) })
+    }
+
+    fn use_credentials(&self, credentials: &Credentials) {
+        // Function Compute's STS credentials: the OSS state store signs
+        // with the newest (other stores ignore them).
+        self.ctx.store.use_role_credentials(
+            &credentials.access_key_id,
+            credentials.access_key_secret.expose(),
+            credentials.security_token.as_ref().map(|t| t.expose()),
+        );
     }
 }
 

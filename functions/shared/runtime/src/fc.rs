@@ -130,9 +130,24 @@ pub fn router(handler: Arc<dyn Handler>, config: &FcConfig, extra: Router) -> Ro
         .route("/initialize", post(initialize))
         .route("/pre-stop", get(pre_stop))
         .route("/healthz", get(healthz))
-        .with_state(state)
+        .with_state(state.clone())
         .fallback_service(extra)
+        .layer(middleware::from_fn_with_state(state, pass_credentials))
         .layer(middleware::from_fn(request_span))
+}
+
+/// Hands the handler the `x-fc-access-key-*` credentials of every request
+/// that carries them, before it is answered: the HTTP trigger's webhooks and
+/// approvals reach the state store too, not only `/invoke`.
+async fn pass_credentials(
+    State(state): State<Arc<FcState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(credentials) = header_credentials(request.headers()) {
+        state.handler.use_credentials(&credentials);
+    }
+    next.run(request).await
 }
 
 /// Binds `config.listen` and serves [`router`] until `shutdown` completes.

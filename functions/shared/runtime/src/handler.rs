@@ -126,4 +126,12 @@ pub trait Handler: Send + Sync + 'static {
     /// Prepares what a first invocation would otherwise pay for (plugin
     /// engine, compiled plugins): Function Compute's `/initialize`.
     fn initialize(&self) -> BoxFuture<'_, Result<(), HandlerError>>;
+
+    /// The platform sent the role's current credentials with a request (any
+    /// request: invocations, webhooks, approvals). A handler whose clients
+    /// sign with them swaps them in; temporary credentials rotate while an
+    /// instance lives. The default ignores them.
+    fn use_credentials(&self, credentials: &Credentials) {
+        let _ = credentials;
+    }
 }

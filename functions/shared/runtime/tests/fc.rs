@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::routing::post;
@@ -13,13 +13,21 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use updraft_runtime::fc::{self, FcConfig};
-use updraft_runtime::{Handler, HandlerError, Invocation};
+use updraft_runtime::{Credentials, Handler, HandlerError, Invocation};
 
 /// Echoes what it was given; `{"bad": true}` is a bad event, `{"fail":
 /// "…"}` a failure.
 #[derive(Default)]
 struct Echo {
     initialized: AtomicUsize,
+    /// The key ids handed to `use_credentials`, in order.
+    rotated: Mutex<Vec<String>>,
+}
+
+impl Echo {
+    fn rotated(&self) -> Vec<String> {
+        self.rotated.lock().expect("lock").clone()
+    }
 }
 
 impl Handler for Echo {
@@ -56,6 +64,13 @@ impl Handler for Echo {
             self.initialized.fetch_add(1, Ordering::SeqCst);
             Ok(())
         })
+    }
+
+    fn use_credentials(&self, credentials: &Credentials) {
+        self.rotated
+            .lock()
+            .expect("lock")
+            .push(credentials.access_key_id.clone());
     }
 }
 
@@ -183,6 +198,8 @@ async fn serves_the_custom_runtime_contract() {
             "credentials": {"id": "STS.NUxxxxxxxx", "secret": "secret-xxxx", "token": "CAIS-token"},
         })
     );
+    // The handler was handed them before it ran.
+    assert_eq!(echo.rotated(), ["STS.NUxxxxxxxx"]);
 
     // A timer with no trigger message: a null event.
     let r = client
@@ -272,6 +289,18 @@ async fn serves_the_custom_runtime_contract() {
         .expect("webhook");
     assert_eq!(r.status(), 202);
     assert_eq!(r.text().await.expect("text"), "harbor:push");
+    // An HTTP trigger's request carries the role's credentials too: the
+    // handler gets them before the caller's router answers.
+    let r = client
+        .post(format!("{}/webhook/harbor?secret=abc", server.base))
+        .header("x-fc-access-key-id", "STS.rotated")
+        .header("x-fc-access-key-secret", "secret-rotated")
+        .body("push")
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(r.status(), 202);
+    assert_eq!(echo.rotated(), ["STS.NUxxxxxxxx", "STS.rotated"]);
     let r = client
         .get(format!("{}/nowhere", server.base))
         .send()

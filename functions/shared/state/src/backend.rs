@@ -1,12 +1,14 @@
 //! Owns turning a [`StoreUrl`] into an `object_store` client: credentials
 //! from the environment, the OSS settings (virtual-hosted, no conditional
-//! writes), timeouts and retries, and the process-wide named memory stores.
+//! writes and credentials the platform may rotate), timeouts and retries, and
+//! the process-wide named memory stores.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential, S3ConditionalPut};
+use object_store::client::CredentialProvider;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
@@ -21,6 +23,78 @@ pub struct Capabilities {
     pub create: bool,
     /// Compare-and-swap updates (`If-Match: <etag>`).
     pub update: bool,
+}
+
+/// The credentials an OSS store signs with, replaceable while the store is
+/// in use: Function Compute hands every invocation the role's current STS
+/// credentials (`x-fc-access-key-*` headers), and an instance outlives the
+/// token it started with. Clones share the cell. `Debug` shows the key id
+/// only.
+#[derive(Clone)]
+pub(crate) struct RoleCredentials(Arc<RwLock<Arc<AwsCredential>>>);
+
+impl RoleCredentials {
+    fn new(credential: AwsCredential) -> RoleCredentials {
+        RoleCredentials(Arc::new(RwLock::new(Arc::new(credential))))
+    }
+
+    fn current(&self) -> Arc<AwsCredential> {
+        // A poisoned lock still holds a whole credential: writers only
+        // swap the Arc.
+        match self.0.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Signs every later request with `credential`.
+    pub(crate) fn replace(&self, credential: AwsCredential) {
+        let credential = Arc::new(credential);
+        match self.0.write() {
+            Ok(mut guard) => *guard = credential,
+            Err(poisoned) => *poisoned.into_inner() = credential,
+        }
+    }
+
+    /// The access key id now in use (not a secret).
+    pub(crate) fn key_id(&self) -> String {
+        self.current().key_id.clone()
+    }
+}
+
+impl std::fmt::Debug for RoleCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleCredentials")
+            .field("key_id", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl CredentialProvider for RoleCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        Ok(self.current())
+    }
+}
+
+/// What [`build`] made: the client, its conditional writes, and for OSS the
+/// replaceable credentials it signs with.
+pub(crate) struct Built {
+    pub store: Arc<dyn ObjectStore>,
+    pub caps: Capabilities,
+    pub role: Option<RoleCredentials>,
+}
+
+impl Built {
+    fn plain(store: Arc<dyn ObjectStore>, caps: Capabilities) -> Built {
+        Built {
+            store,
+            caps,
+            role: None,
+        }
+    }
 }
 
 /// The environment variables the AWS backend takes: credentials, region and
@@ -74,10 +148,7 @@ fn retry_config() -> RetryConfig {
 }
 
 /// Builds the client for `url`, reading credentials from `env`.
-pub(crate) fn build(
-    url: &StoreUrl,
-    env: &HashMap<String, String>,
-) -> Result<(Arc<dyn ObjectStore>, Capabilities), StateError> {
+pub(crate) fn build(url: &StoreUrl, env: &HashMap<String, String>) -> Result<Built, StateError> {
     let open_err = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
         url: url.to_string(),
         source,
@@ -87,7 +158,7 @@ pub(crate) fn build(
             std::fs::create_dir_all(root).map_err(|e| open_err(Box::new(e)))?;
             let store =
                 LocalFileSystem::new_with_prefix(root).map_err(|e| open_err(Box::new(e)))?;
-            Ok((
+            Ok(Built::plain(
                 Arc::new(store),
                 Capabilities {
                     create: true,
@@ -105,7 +176,7 @@ pub(crate) fn build(
                     stores.entry(name.clone()).or_default().clone()
                 }
             };
-            Ok((
+            Ok(Built::plain(
                 store,
                 Capabilities {
                     create: true,
@@ -144,7 +215,7 @@ pub(crate) fn build(
                 None => b.with_virtual_hosted_style_request(!bucket.contains('.')),
             };
             let store = b.build().map_err(|e| open_err(Box::new(e)))?;
-            Ok((
+            Ok(Built::plain(
                 Arc::new(store),
                 Capabilities {
                     create: true,
@@ -173,31 +244,34 @@ pub(crate) fn build(
                     missing: missing.join(" and "),
                 });
             };
-            let mut b = AmazonS3Builder::new()
+            let role = RoleCredentials::new(AwsCredential {
+                key_id: id.clone(),
+                secret_key: secret.clone(),
+                token: env.get("ALIBABA_CLOUD_SECURITY_TOKEN").cloned(),
+            });
+            let store = AmazonS3Builder::new()
                 .with_bucket_name(bucket)
                 // The endpoint already names the bucket: OSS refuses
                 // path-style requests (SecondLevelDomainForbidden).
                 .with_endpoint(endpoint)
                 .with_virtual_hosted_style_request(true)
                 .with_region(region)
-                .with_access_key_id(id)
-                .with_secret_access_key(secret)
+                .with_credentials(Arc::new(role.clone()))
                 // OSS documents no conditional PutObject: make Create and
                 // Update fail loudly rather than silently overwrite.
                 .with_conditional_put(S3ConditionalPut::Disabled)
                 .with_client_options(client_options(*allow_http))
-                .with_retry(retry_config());
-            if let Some(token) = env.get("ALIBABA_CLOUD_SECURITY_TOKEN") {
-                b = b.with_token(token);
-            }
-            let store = b.build().map_err(|e| open_err(Box::new(e)))?;
-            Ok((
-                Arc::new(store),
-                Capabilities {
+                .with_retry(retry_config())
+                .build()
+                .map_err(|e| open_err(Box::new(e)))?;
+            Ok(Built {
+                store: Arc::new(store),
+                caps: Capabilities {
                     create: false,
                     update: false,
                 },
-            ))
+                role: Some(role),
+            })
         }
     }
 }

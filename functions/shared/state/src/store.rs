@@ -159,6 +159,8 @@ struct Inner {
     url: StoreUrl,
     store: Arc<dyn ObjectStore>,
     caps: Capabilities,
+    /// OSS only: the credentials the client signs with, replaceable.
+    role: Option<backend::RoleCredentials>,
     mode: AtomicU8,
     counters: Counters,
 }
@@ -197,8 +199,38 @@ impl StateStore {
         let url = StoreUrl::parse(url)?;
         let env: HashMap<String, String> =
             env.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let (store, caps) = backend::build(&url, &env)?;
-        Ok(Self::from_parts(url, store, caps))
+        let built = backend::build(&url, &env)?;
+        let mut store = Self::from_parts(url, built.store, built.caps);
+        if let Some(inner) = Arc::get_mut(&mut store.inner) {
+            inner.role = built.role;
+        }
+        Ok(store)
+    }
+
+    /// Signs every later request with these credentials when the backend
+    /// takes its credentials from the platform: OSS, where Function Compute
+    /// hands each invocation the role's current STS credentials. Returns
+    /// whether the store uses them; the other backends ignore them (S3 has
+    /// its own provider chain, files and memory need none).
+    pub fn use_role_credentials(&self, key_id: &str, secret: &str, token: Option<&str>) -> bool {
+        let Some(role) = &self.inner.role else {
+            return false;
+        };
+        if role.key_id() != key_id {
+            debug!(key_id, "state store: new role credentials");
+        }
+        role.replace(object_store::aws::AwsCredential {
+            key_id: key_id.to_string(),
+            secret_key: secret.to_string(),
+            token: token.map(str::to_string),
+        });
+        true
+    }
+
+    /// The access key id the store signs with, when it takes its
+    /// credentials from the platform (OSS); `None` otherwise.
+    pub fn role_key_id(&self) -> Option<String> {
+        self.inner.role.as_ref().map(|r| r.key_id())
     }
 
     fn from_parts(url: StoreUrl, store: Arc<dyn ObjectStore>, caps: Capabilities) -> Self {
@@ -215,6 +247,7 @@ impl StateStore {
                 url,
                 store,
                 caps,
+                role: None,
                 mode: AtomicU8::new(mode as u8),
                 counters: Counters::default(),
             }),
