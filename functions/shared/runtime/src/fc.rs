@@ -8,12 +8,18 @@
 //! An event failure is HTTP 404 with `x-fc-status: 404` and the body
 //! `{"errorMessage": …, "errorType": …}`; FC reports it as
 //! `UnhandledInvocationError` and retries asynchronous invocations.
+//!
+//! `GET /pre-stop` answers once the requests in flight (invocations,
+//! webhooks, approvals) have finished, or after `UPDRAFT_PRE_STOP_WAIT`
+//! with 503 if some are still running: FC stops the instance after the
+//! hook, so work is finished rather than cut off where time allows.
 
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -24,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::handler::{Credentials, Handler, HandlerError, Invocation, Secret};
@@ -34,6 +41,10 @@ pub const DEFAULT_PORT: u16 = 9000;
 /// The largest event `POST /invoke` reads: FC's limit for a synchronous
 /// invocation body (32 MB).
 pub const MAX_EVENT_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long `/pre-stop` waits for running requests by default: just under
+/// the 10 s hook timeout of the templates in `infra/aliyun/`.
+pub const DEFAULT_PRE_STOP_WAIT: Duration = Duration::from_secs(9);
 
 /// The header FC reads to tell success (`200`) from failure (`404`).
 pub const FC_STATUS: &str = "x-fc-status";
@@ -52,6 +63,10 @@ pub struct FcConfig {
     /// The role's credentials from `ALIBABA_CLOUD_*`, used when a request
     /// carries no `x-fc-access-key-*` headers (local runs).
     pub credentials: Option<Credentials>,
+    /// How long `/pre-stop` waits for the requests in flight
+    /// (`UPDRAFT_PRE_STOP_WAIT`, seconds; default 9). Keep it below the
+    /// preStop hook's timeout.
+    pub pre_stop_wait: Duration,
 }
 
 /// An environment variable that is set but unusable.
@@ -91,6 +106,20 @@ impl FcConfig {
             }
         }
         let function = get("UPDRAFT_FUNCTION").unwrap_or_else(|| "pipeline".to_owned());
+        let pre_stop_wait = match get("UPDRAFT_PRE_STOP_WAIT") {
+            None => DEFAULT_PRE_STOP_WAIT,
+            Some(value) => value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| EnvError {
+                    var: "UPDRAFT_PRE_STOP_WAIT",
+                    value: value.clone(),
+                    reason: "not a number of seconds between 0 and 3600 (e.g. 9)".into(),
+                })?,
+        };
         let credentials = match (
             get("ALIBABA_CLOUD_ACCESS_KEY_ID"),
             get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
@@ -106,6 +135,7 @@ impl FcConfig {
             function,
             listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
             credentials,
+            pre_stop_wait,
         })
     }
 }
@@ -114,6 +144,50 @@ struct FcState {
     handler: Arc<dyn Handler>,
     function: String,
     credentials: Option<Credentials>,
+    pre_stop_wait: Duration,
+    in_flight: InFlight,
+}
+
+/// The requests being answered, and a wake-up when one finishes.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    finished: Notify,
+}
+
+/// Counts one request as in flight until dropped (also when the client
+/// goes away and the request's future is dropped).
+struct Running<'a>(&'a InFlight);
+
+impl<'a> Running<'a> {
+    fn start(in_flight: &'a InFlight) -> Running<'a> {
+        in_flight.count.fetch_add(1, Ordering::SeqCst);
+        Running(in_flight)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.count.fetch_sub(1, Ordering::SeqCst);
+        self.0.finished.notify_waiters();
+    }
+}
+
+impl InFlight {
+    /// Waits until nothing runs, at most `limit`; how many still run.
+    async fn drained(&self, limit: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let finished = self.finished.notified();
+            let running = self.count.load(Ordering::SeqCst);
+            if running == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, finished).await.is_err() {
+                return self.count.load(Ordering::SeqCst);
+            }
+        }
+    }
 }
 
 /// The custom runtime's routes, with `extra` answering every request they
@@ -124,6 +198,8 @@ pub fn router(handler: Arc<dyn Handler>, config: &FcConfig, extra: Router) -> Ro
         handler,
         function: config.function.clone(),
         credentials: config.credentials.clone(),
+        pre_stop_wait: config.pre_stop_wait,
+        in_flight: InFlight::default(),
     });
     Router::new()
         .route("/invoke", post(invoke))
@@ -132,14 +208,15 @@ pub fn router(handler: Arc<dyn Handler>, config: &FcConfig, extra: Router) -> Ro
         .route("/healthz", get(healthz))
         .with_state(state.clone())
         .fallback_service(extra)
-        .layer(middleware::from_fn_with_state(state, pass_credentials))
+        .layer(middleware::from_fn_with_state(state, track_request))
         .layer(middleware::from_fn(request_span))
 }
 
-/// Hands the handler the `x-fc-access-key-*` credentials of every request
-/// that carries them, before it is answered: the HTTP trigger's webhooks and
-/// approvals reach the state store too, not only `/invoke`.
-async fn pass_credentials(
+/// Around every request: hands the handler the `x-fc-access-key-*`
+/// credentials of a request that carries them, before it is answered (the
+/// HTTP trigger's webhooks and approvals reach the state store too, not
+/// only `/invoke`), and counts the request as in flight for `/pre-stop`.
+async fn track_request(
     State(state): State<Arc<FcState>>,
     request: Request,
     next: Next,
@@ -147,6 +224,12 @@ async fn pass_credentials(
     if let Some(credentials) = header_credentials(request.headers()) {
         state.handler.use_credentials(&credentials);
     }
+    // Everything but the hooks and the health check is work /pre-stop
+    // waits for.
+    let _running = match request.uri().path() {
+        "/pre-stop" | "/healthz" | "/initialize" => None,
+        _ => Some(Running::start(&state.in_flight)),
+    };
     next.run(request).await
 }
 
@@ -289,9 +372,33 @@ async fn initialize(State(state): State<Arc<FcState>>, headers: HeaderMap) -> Re
     response
 }
 
-async fn pre_stop(headers: HeaderMap) -> Response {
-    info!("FC PreStop Start RequestId: {}", request_id(&headers));
-    with_fc_status(StatusCode::OK, Body::empty(), None)
+async fn pre_stop(State(state): State<Arc<FcState>>, headers: HeaderMap) -> Response {
+    let request_id = request_id(&headers);
+    info!("FC PreStop Start RequestId: {request_id}");
+    let running = state.in_flight.drained(state.pre_stop_wait).await;
+    let response = if running == 0 {
+        with_fc_status(StatusCode::OK, Body::empty(), None)
+    } else {
+        warn!(
+            running,
+            "pre-stop: requests still running after {:?}; they will be cut off",
+            state.pre_stop_wait
+        );
+        let body = serde_json::json!({
+            "errorMessage": format!(
+                "{running} request(s) still running after {:?} (UPDRAFT_PRE_STOP_WAIT)",
+                state.pre_stop_wait
+            ),
+            "errorType": "StillRunning",
+        });
+        with_fc_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Body::from(body.to_string()),
+            Some("application/json"),
+        )
+    };
+    info!("FC PreStop End RequestId: {request_id}");
+    response
 }
 
 async fn healthz() -> Response {
@@ -364,6 +471,23 @@ mod tests {
             ("FC_SERVER_PORT", "8080"),
         ]))?;
         assert_eq!(c.listen.port(), 8080);
+        Ok(())
+    }
+
+    #[test]
+    fn pre_stop_wait_from_the_environment() -> Result<(), EnvError> {
+        let c = FcConfig::from_lookup(lookup(&[]))?;
+        assert_eq!(c.pre_stop_wait, DEFAULT_PRE_STOP_WAIT);
+        let c = FcConfig::from_lookup(lookup(&[("UPDRAFT_PRE_STOP_WAIT", "2.5")]))?;
+        assert_eq!(c.pre_stop_wait, Duration::from_millis(2500));
+        for bad in ["soon", "-1", "NaN", "99999"] {
+            let e = FcConfig::from_lookup(lookup(&[("UPDRAFT_PRE_STOP_WAIT", bad)]));
+            let Err(e) = e else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(e.var, "UPDRAFT_PRE_STOP_WAIT");
+            assert!(e.to_string().contains("seconds"), "{e}");
+        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::post;
@@ -42,6 +43,9 @@ impl Handler for Echo {
             }
             if let Some(message) = event.get("fail").and_then(Value::as_str) {
                 return Err(HandlerError::Failed(message.into()));
+            }
+            if let Some(ms) = event.get("sleep_ms").and_then(Value::as_u64) {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
             }
             let credentials = invocation.credentials.as_ref().map(|c| {
                 json!({
@@ -136,7 +140,90 @@ fn config(function: &str) -> FcConfig {
         function: function.into(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         credentials: None,
+        pre_stop_wait: Duration::from_secs(5),
     }
+}
+
+/// `/pre-stop` answers once the running invocation has finished; with a
+/// shorter wait than the work, 503 and a message saying so.
+#[tokio::test]
+async fn pre_stop_waits_for_running_work() {
+    let server = Server::start(Arc::new(Echo::default()), config("pipeline")).await;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let invoke = tokio::spawn({
+        let (client, base) = (client.clone(), server.base.clone());
+        async move {
+            let r = client
+                .post(format!("{base}/invoke"))
+                .body(json!({"sleep_ms": 600}).to_string())
+                .send()
+                .await
+                .expect("invoke");
+            (r.status(), Instant::now())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let r = client
+        .get(format!("{}/pre-stop", server.base))
+        .send()
+        .await
+        .expect("pre-stop");
+    let stopped = Instant::now();
+    assert_eq!(r.status(), 200);
+    let (status, invoked) = invoke.await.expect("join");
+    assert_eq!(status, 200);
+    assert!(stopped.duration_since(started) >= Duration::from_millis(550));
+    // The invocation was answered before the hook (give the client's side a
+    // little slack: both answers arrive over separate connections).
+    assert!(invoked <= stopped + Duration::from_millis(50));
+    // Nothing runs: the hook answers at once.
+    let quick = Instant::now();
+    let r = client
+        .get(format!("{}/pre-stop", server.base))
+        .send()
+        .await
+        .expect("pre-stop");
+    assert_eq!(r.status(), 200);
+    assert!(quick.elapsed() < Duration::from_millis(500));
+    server.shutdown().await;
+
+    let mut short = config("pipeline");
+    short.pre_stop_wait = Duration::from_millis(100);
+    let server = Server::start(Arc::new(Echo::default()), short).await;
+    let invoke = tokio::spawn({
+        let (client, base) = (client.clone(), server.base.clone());
+        async move {
+            client
+                .post(format!("{base}/invoke"))
+                .body(json!({"sleep_ms": 1500}).to_string())
+                .send()
+                .await
+                .expect("invoke")
+                .status()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let r = client
+        .get(format!("{}/pre-stop", server.base))
+        .send()
+        .await
+        .expect("pre-stop");
+    assert_eq!(r.status(), 503);
+    assert_eq!(
+        r.headers().get("x-fc-status").map(|v| v.as_bytes()),
+        Some(&b"503"[..])
+    );
+    let body = r.json::<Value>().await.expect("json");
+    assert_eq!(body["errorType"], "StillRunning", "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 request(s) still running")),
+        "{body}"
+    );
+    assert_eq!(invoke.await.expect("join"), 200);
+    server.shutdown().await;
 }
 
 #[tokio::test]
