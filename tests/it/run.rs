@@ -10,135 +10,18 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use updraft_argocd::emulator::{Emulator, EmulatorConfig};
 
-use crate::git_support::{GitServer, git};
-use support::{ImageSpec, PushAuth, Pusher, Services};
+use crate::git_support::git;
+use support::ImageSpec;
 
 #[path = "../registry_support.rs"]
 #[allow(dead_code, clippy::duplicate_mod)]
 mod support;
 
-const TUTORIAL: &str = include_str!("../../infra/local/demo/tutorial-apps.yaml");
-const TUTORIAL_REPO: &str = "git@github.com:ivan-cai/gitops-demo.git";
-const ACR: &str = "demo-test-registry.cn-hangzhou.cr.aliyuncs.com";
+#[path = "../tutorial_world.rs"]
+mod world;
 
-struct World {
-    _registry: Services,
-    registry_host: String,
-    pusher: Pusher,
-    git: GitServer,
-    emulator: Emulator,
-    _dir: tempfile::TempDir,
-    config: std::path::PathBuf,
-}
-
-impl World {
-    /// `port`: where `updraft run` will listen; the registry sends its
-    /// notifications there.
-    async fn new(port: u16) -> World {
-        let notify = format!("http://127.0.0.1:{port}/webhook/distribution");
-        let registry = Services::start_with_env(
-            &["anon"],
-            &[
-                ("UPDRAFT_REGISTRY_NOTIFY_URL", notify.as_str()),
-                ("UPDRAFT_REGISTRY_NOTIFY_TOKEN", "dist-token"),
-            ],
-        )
-        .unwrap();
-        let url = registry.get("ANON_URL");
-        let pusher = Pusher::new(&url, PushAuth::None);
-        for (repo, tag, day) in [
-            ("cidemo/echo-server", "v1.0.0", 1),
-            ("cidemo/echo-server", "v1.1.0", 5),
-            ("cidemo/echo-web-server", "v1.0.0", 2),
-        ] {
-            pusher
-                .image(
-                    repo,
-                    Some(tag),
-                    &ImageSpec::new(&format!("2026-11-{day:02}T10:00:00Z"), "linux/amd64"),
-                )
-                .await
-                .unwrap();
-        }
-        let git_server = GitServer::start(&["gitops-demo"]);
-        let bare = git_server.bare("gitops-demo");
-        crate::git_support::seed_tutorial_chart(&bare);
-        let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-        emulator.load_yaml(TUTORIAL).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let repo_url = git_server.url("gitops-demo");
-        std::fs::create_dir_all(dir.path().join("apps")).unwrap();
-        std::fs::write(
-            dir.path().join("apps/tutorial.yaml"),
-            TUTORIAL.replace(TUTORIAL_REPO, &repo_url),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("git-password"),
-            git_server.get("GIT_PASSWORD"),
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("argocd-token"), &emulator.token).unwrap();
-        std::fs::write(dir.path().join("approvals-token"), "approve-me").unwrap();
-        std::fs::write(dir.path().join("dist-token"), "dist-token").unwrap();
-        let config = dir.path().join("updraft.yaml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"state: "file://{state}"
-applications:
-  - dir: apps
-registries:
-  - name: acr (local stand-in)
-    api_url: {url}
-    prefix: {ACR}
-git:
-  work_dir: {work}
-  credentials:
-    - match: "{prefix}"
-      username: {user}
-      password: file:git-password
-argocd:
-  server: {argocd}
-  token: file:argocd-token
-  refresh_timeout: 5s
-  sync_timeout: 20s
-approvals:
-  token: file:approvals-token
-webhooks:
-  distribution: {{token: file:dist-token}}
-"#,
-                state = dir.path().join("state").display(),
-                work = dir.path().join("work").display(),
-                prefix = git_server.get("GIT_REPOS_URL"),
-                user = git_server.get("GIT_USER"),
-                argocd = emulator.url,
-            ),
-        )
-        .unwrap();
-        World {
-            registry_host: url.trim_start_matches("http://").to_string(),
-            _registry: registry,
-            pusher,
-            git: git_server,
-            emulator,
-            _dir: dir,
-            config,
-        }
-    }
-
-    fn bare(&self) -> std::path::PathBuf {
-        self.git.bare("gitops-demo")
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["run", "--config", self.config.to_str().unwrap()];
-        all.extend_from_slice(args);
-        updraft_tests::updraft(&all, None).unwrap()
-    }
-}
+use world::{World, free_port};
 
 fn rev(bare: &Path, branch: &str) -> String {
     git(bare, &["rev-parse", branch]).trim().to_string()
@@ -377,14 +260,6 @@ async fn dry_run_then_once_then_serve() {
     .unwrap();
     assert!(status.0.success(), "{}", status.1);
     assert!(status.1.contains("stopped"), "{}", status.1);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
