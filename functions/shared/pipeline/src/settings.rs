@@ -142,6 +142,8 @@ pub struct GitCredentialRule {
     pub password: Option<SecretRef>,
     /// SSH private key (a `file:` reference).
     pub ssh_key: Option<SecretRef>,
+    /// The SSH private key's passphrase, when it has one.
+    pub ssh_key_passphrase: Option<SecretRef>,
     /// known_hosts file for SSH.
     pub known_hosts: Option<PathBuf>,
     /// Accept SSH hosts missing from known_hosts (off by default).
@@ -315,6 +317,8 @@ struct RawGitCredentials {
     password: Option<String>,
     #[serde(default)]
     ssh_key: Option<String>,
+    #[serde(default)]
+    ssh_key_passphrase: Option<String>,
     #[serde(default)]
     known_hosts: Option<String>,
     #[serde(default)]
@@ -622,6 +626,12 @@ fn parse_git(raw: RawGit, base: &Path) -> Result<GitSettings, String> {
         if password.is_some() && c.username.is_none() {
             return Err(format!("credentials item {item}: password needs username"));
         }
+        let ssh_key_passphrase = secret_ref(c.ssh_key_passphrase, "ssh_key_passphrase")?;
+        if ssh_key_passphrase.is_some() && ssh_key.is_none() {
+            return Err(format!(
+                "credentials item {item}: ssh_key_passphrase goes with ssh_key"
+            ));
+        }
         let known_hosts = c.known_hosts.map(|k| {
             SecretRef::parse(&k, base)
                 .ok()
@@ -634,6 +644,7 @@ fn parse_git(raw: RawGit, base: &Path) -> Result<GitSettings, String> {
             username: c.username.map(|u| u.trim().to_string()),
             password,
             ssh_key,
+            ssh_key_passphrase,
             known_hosts,
             accept_unknown_hosts: c.accept_unknown_hosts,
         });
@@ -738,9 +749,19 @@ git:
   credentials:
     - {match: "https://git.example/", username: bot, password: env:GIT_TOKEN}
     - {match: "https://git.example/team/", username: bot2, password: "file:token.txt"}
-    - {secret: argocd/git-creds, ssh_key: file:/run/key, known_hosts: /etc/known_hosts}
+    - {secret: argocd/git-creds, ssh_key: file:/run/key, ssh_key_passphrase: env:KEY_PASS, known_hosts: /etc/known_hosts}
 "#;
         let s = Settings::parse(text, "updraft.yaml", Path::new("/etc/updraft")).unwrap();
+        let ssh = s
+            .git
+            .credentials
+            .iter()
+            .find(|c| c.ssh_key.is_some())
+            .unwrap();
+        assert_eq!(
+            ssh.ssh_key_passphrase,
+            Some(SecretRef::parse("env:KEY_PASS", Path::new(".")).unwrap())
+        );
         assert_eq!(s.git.user, "updraft");
         assert_eq!(s.git.commit, CommitBatching::PerApplication);
         assert_eq!(

@@ -368,9 +368,17 @@ fn git_auth(settings: &GitSettings, group: &Group) -> Result<GitAuth, String> {
         let Some(path) = key.path() else {
             return Err("git ssh_key must be a file: reference".into());
         };
+        let passphrase = rule
+            .ssh_key_passphrase
+            .as_ref()
+            .map(|p| {
+                p.resolve()
+                    .map_err(|m| format!("git ssh_key_passphrase: {m}"))
+            })
+            .transpose()?;
         return Ok(GitAuth::SshKey {
             private_key_path: path,
-            passphrase: None,
+            passphrase: passphrase.map(Into::into),
             known_hosts_path: rule.known_hosts.clone(),
             accept_unknown_hosts: rule.accept_unknown_hosts,
         });
@@ -392,4 +400,60 @@ fn git_auth(settings: &GitSettings, group: &Group) -> Result<GitAuth, String> {
         username,
         password: password.into(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn group(url: &str) -> Group {
+        Group {
+            url: url.into(),
+            base: None,
+            write: None,
+            credentials: GitCredentials::RepoCreds,
+            apps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ssh_key_passphrase_is_resolved_and_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pass"), "correct horse\n").unwrap();
+        let text = "git:\n  credentials:\n    - {match: \"git@git.example:\", ssh_key: file:key, ssh_key_passphrase: file:pass, known_hosts: kh}\n";
+        let settings = crate::Settings::parse(text, "updraft.yaml", dir.path()).unwrap();
+        let auth = git_auth(&settings.git, &group("git@git.example:team/deploy.git")).unwrap();
+        let GitAuth::SshKey {
+            private_key_path,
+            passphrase,
+            ..
+        } = &auth
+        else {
+            panic!("{auth:?}");
+        };
+        assert_eq!(private_key_path, &dir.path().join("key"));
+        assert_eq!(
+            passphrase.as_ref().map(|p| p.expose()),
+            Some("correct horse")
+        );
+        assert!(!format!("{auth:?}").contains("correct horse"));
+
+        // A passphrase reference that cannot be read names the setting.
+        std::fs::remove_file(dir.path().join("pass")).unwrap();
+        let err = git_auth(&settings.git, &group("git@git.example:team/deploy.git")).unwrap_err();
+        assert!(err.contains("ssh_key_passphrase"), "{err}");
+
+        let err = crate::Settings::parse(
+            "git:\n  credentials:\n    - {match: x, username: u, password: env:P, ssh_key_passphrase: env:Q}\n",
+            "updraft.yaml",
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ssh_key_passphrase goes with ssh_key"),
+            "{err}"
+        );
+    }
 }
