@@ -368,6 +368,56 @@ async fn dev_syncs_staging_and_production_wait_for_approval_gates_and_holds() {
     .await;
 }
 
+/// With `write-back-method: argocd` a rollback sets the Application's
+/// parameters (no commit) and syncs them at once, like a git rollback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_with_the_argocd_method_syncs_the_spec() {
+    bounded(async {
+        let world = World::new().await;
+        let apps = world.dir.path().join("apps/tutorial.yaml");
+        let text = std::fs::read_to_string(&apps).unwrap();
+        assert!(text.contains("write-back-method: git"));
+        std::fs::write(
+            &apps,
+            text.replace("write-back-method: git", "write-back-method: argocd"),
+        )
+        .unwrap();
+        let ctx = world.context();
+        let rolled = approvals::rollback(&ctx, PRODUCTION, Some("echoserver"), "v0.9.0", "carol")
+            .await
+            .unwrap();
+        let written = &rolled.written.applications[0];
+        assert!(written.written, "{written:?}");
+        assert_eq!(written.method, "argocd");
+        assert_eq!(written.commit, None);
+        let spec = world.emulator.spec("app-helm-production").unwrap();
+        let tag = spec["source"]["helm"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "image.echoServer.tag")
+            .cloned()
+            .unwrap();
+        assert_eq!(tag["value"], "v0.9.0");
+        let synced = rolled.synced.expect("the rollback was synced");
+        assert_eq!(synced.outcome, "synced", "{synced:?}");
+        assert!(
+            synced.message.contains("argocd-spec:"),
+            "{}",
+            synced.message
+        );
+        assert_eq!(world.emulator.sync_count("app-helm-production"), 1);
+        // A manual Application: synced without a pinned revision (there is
+        // no commit to pin).
+        assert_eq!(
+            world.emulator.syncs("app-helm-production")[0].revision,
+            None
+        );
+        assert_eq!(rolled.hold.pinned[0].tag, "v0.9.0");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argocd_failures_are_clear_per_application_errors() {
     bounded(async {

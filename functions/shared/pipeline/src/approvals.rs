@@ -342,8 +342,14 @@ pub async fn rollback(
     }
     // Sync the rollback now: the operator's command is its approval, and
     // gates do not stand in the way back to a known-good version.
+    // The git method names the change by its commit, the argocd method by
+    // the spec it set.
     let mut synced = None;
-    let commit = written.applications.first().and_then(|a| a.commit.clone());
+    let commit = written
+        .applications
+        .first()
+        .filter(|a| a.written)
+        .map(crate::sync::change_key);
     if let Some(commit) = commit
         && ctx.settings.argocd.is_some()
     {

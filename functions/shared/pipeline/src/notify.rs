@@ -340,11 +340,7 @@ fn details(notice: &Notice) -> Vec<Detail> {
 
 /// The first 7 hex digits of a full commit id; anything else as it is.
 fn short_commit(commit: &str) -> String {
-    if commit.len() > 12 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
-        commit.chars().take(7).collect()
-    } else {
-        commit.to_string()
-    }
+    crate::sync::short_to(commit, 7).to_string()
 }
 
 /// Slack's three control characters.

@@ -410,17 +410,23 @@ pub async fn sync_application(
     })
 }
 
-/// The change a written application asks for.
-fn pending_change(app: &AppWritten, application: &str, now: DateTime<Utc>) -> PendingChange {
-    let commit = app.commit.clone().unwrap_or_else(|| {
-        // The argocd method has no commit: name the change by its tags.
+/// What names a written application's change in its ledger: the commit,
+/// or for the argocd method (no commit) `argocd-spec:` and a hash of the
+/// images and tags it set.
+pub fn change_key(app: &AppWritten) -> String {
+    app.commit.clone().unwrap_or_else(|| {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         for c in &app.changes {
             h.update(format!("{}:{};", c.image, c.to).as_bytes());
         }
         format!("argocd-spec:{}", &hex::encode(h.finalize())[..16])
-    });
+    })
+}
+
+/// The change a written application asks for.
+fn pending_change(app: &AppWritten, application: &str, now: DateTime<Utc>) -> PendingChange {
+    let commit = change_key(app);
     let changes = app
         .changes
         .iter()
@@ -514,9 +520,20 @@ pub async fn notify_notice(ctx: &Context, notice: &crate::notify::Notice) -> Vec
     errors
 }
 
-/// Short commit for messages.
+/// A commit id shortened for messages (12 hex digits); anything else, such
+/// as an `argocd-spec:` change key, whole.
 pub fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
+    short_to(commit, 12)
+}
+
+/// The first `len` characters of a commit id longer than 12 hex digits;
+/// anything else whole.
+pub fn short_to(commit: &str, len: usize) -> &str {
+    if commit.len() > 12 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
+        commit.get(..len).unwrap_or(commit)
+    } else {
+        commit
+    }
 }
 
 /// Runs `sync-trigger` for a write-back result. An empty request (a timer)
