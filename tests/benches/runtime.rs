@@ -38,9 +38,16 @@ use std::time::{Duration, Instant};
 use support::ImageSpec;
 use world::{World, free_port};
 
-const PUSHES: usize = 50;
 const WARM_UP: usize = 2;
-const STARTS: usize = 15;
+
+/// 50 pushes and 15 starts per mode, unless `UPDRAFT_BENCH_PUSHES` /
+/// `UPDRAFT_BENCH_STARTS` say otherwise (a quick look).
+fn count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 const BRANCH: &str = "stable-example";
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -62,6 +69,15 @@ fn tip(bare: &Path) -> String {
         Err(_) => git_support::git(bare, &["rev-parse", BRANCH])
             .trim()
             .to_string(),
+    }
+}
+
+/// `updraft run`'s log: `UPDRAFT_BENCH_LOG=FILE` keeps it (with
+/// `RUST_LOG=info` for the cycles' timings), else it is dropped.
+fn log_file() -> Stdio {
+    match std::env::var_os("UPDRAFT_BENCH_LOG") {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
     }
 }
 
@@ -103,7 +119,7 @@ async fn push_to_commit(world: &World) -> Vec<f64> {
         ])
         .env("UPDRAFT_CACHE_DIR", cache.path())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_file())
         .spawn()
         .unwrap();
     wait_healthy(port, &mut child);
@@ -116,8 +132,9 @@ async fn push_to_commit(world: &World) -> Vec<f64> {
     );
 
     let bare = world.bare();
+    let pushes = count("UPDRAFT_BENCH_PUSHES", 50);
     let mut latencies = Vec::new();
-    for i in 0..WARM_UP + PUSHES {
+    for i in 0..WARM_UP + pushes {
         let before = tip(&bare);
         let synced = world.emulator.sync_count("app-helm-dev");
         // A newer build each time: `latest` picks it.
@@ -155,7 +172,7 @@ async fn push_to_commit(world: &World) -> Vec<f64> {
         }
     }
     let source = format!("{BRANCH}:manifests/helm/echo-server/.argocd-source-app-helm-dev.yaml");
-    let last = format!("v2.{}.0", WARM_UP + PUSHES - 1);
+    let last = format!("v2.{}.0", WARM_UP + pushes - 1);
     assert!(git_support::git(&bare, &["show", &source]).contains(&last));
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -240,7 +257,10 @@ async fn main() {
     let mut latencies = push_to_commit(&world).await;
     latencies.sort_by(f64::total_cmp);
     let mean = latencies.iter().sum::<f64>() / latencies.len() as f64;
-    println!("## push → commit through `updraft run` ({PUSHES} pushes after {WARM_UP} warm-up)");
+    println!(
+        "## push → commit through `updraft run` ({} pushes after {WARM_UP} warm-up)",
+        latencies.len()
+    );
     println!(
         "| p50 ms | p90 ms | p99 ms | max ms | mean ms | Image Updater (2 min poll) mean wait ÷ p50 |"
     );
@@ -263,13 +283,14 @@ async fn main() {
         "| plugin cache | starts | accepting ms (median) | answered ms (median) | answered ms (max) | peak RSS MiB (median) |"
     );
     println!("|---|---|---|---|---|---|");
-    let cold: Vec<Start> = (0..STARTS)
+    let starts = count("UPDRAFT_BENCH_STARTS", 15);
+    let cold: Vec<Start> = (0..starts)
         .map(|_| fc_start(&world, tempfile::tempdir().unwrap().path()))
         .collect();
     report_starts("empty (fresh instance)", &cold);
     let shared = tempfile::tempdir().unwrap();
     fc_start(&world, shared.path());
-    let warm: Vec<Start> = (0..STARTS)
+    let warm: Vec<Start> = (0..starts)
         .map(|_| fc_start(&world, shared.path()))
         .collect();
     report_starts("kept (warm)", &warm);

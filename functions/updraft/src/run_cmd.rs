@@ -3,8 +3,11 @@
 //! included), an HTTP server for the approval endpoints and registry
 //! webhooks, `--once` for a single cycle and `--dry-run` to print the diffs
 //! instead of committing. Cycles never overlap: a timer that fires while one
-//! runs is skipped, a webhook waits for it. Ctrl-C or SIGTERM stops taking
-//! work and lets a running cycle finish (bounded), then exits.
+//! runs is skipped; a webhook is answered at once (`queued`) and its cycle
+//! runs after the running one, a push for a repository already waiting
+//! joining it. Ctrl-C or SIGTERM stops taking work and lets a running cycle
+//! finish (bounded), then exits; queued webhook cycles are left to the next
+//! timer.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -14,7 +17,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, anyhow, bail};
 use chrono::{FixedOffset, Utc};
 use clap::Args;
-use tokio::sync::{Mutex, watch};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Notify, watch};
 use tracing::{info, warn};
 use updraft_pipeline::events::{PollRequest, Trigger};
 use updraft_pipeline::{Context, Settings};
@@ -177,10 +181,69 @@ impl OneAtATime {
     }
 }
 
+/// Webhook cycles waiting to run, oldest first, one per repository.
+#[derive(Default)]
+struct Queue {
+    waiting: std::sync::Mutex<Vec<Trigger>>,
+    wake: Notify,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Trigger>> {
+        // The list stays whole whatever panicked while holding it.
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `trigger`, or joins the waiting cycle of the same repository
+    /// (the newest tag becomes its hint). Answers what the webhook sees.
+    fn push(&self, trigger: Trigger) -> Value {
+        let mut waiting = self.lock();
+        let joined = match &trigger {
+            Trigger::Webhook {
+                registry,
+                repository,
+                tag,
+            } => waiting.iter_mut().find_map(|t| match t {
+                Trigger::Webhook {
+                    registry: r,
+                    repository: p,
+                    tag: hint,
+                } if r == registry && p == repository => {
+                    if tag.is_some() {
+                        hint.clone_from(tag);
+                    }
+                    Some(())
+                }
+                _ => None,
+            }),
+            Trigger::Timer => None,
+        }
+        .is_some();
+        let answer = json!({
+            "status": "queued",
+            "trigger": trigger,
+            "joined": joined,
+            "waiting": if joined { waiting.len() } else { waiting.len() + 1 },
+        });
+        if !joined {
+            waiting.push(trigger);
+        }
+        drop(waiting);
+        self.wake.notify_one();
+        answer
+    }
+
+    fn next(&self) -> Option<Trigger> {
+        let mut waiting = self.lock();
+        (!waiting.is_empty()).then(|| waiting.remove(0))
+    }
+}
+
 /// The pipeline's cycles in this process.
 struct Cycles {
     ctx: Arc<Context>,
     one: OneAtATime,
+    queue: Queue,
 }
 
 impl Cycles {
@@ -212,6 +275,35 @@ impl Cycles {
     }
 }
 
+impl Cycles {
+    /// Runs the queued webhook cycles one after another until `stop`.
+    async fn run_queue(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            match self.queue.next() {
+                Some(trigger) => {
+                    self.on_push(trigger).await;
+                }
+                None => {
+                    tokio::select! {
+                        _ = self.queue.wake.notified() => {}
+                        _ = stop.wait_for(|s| *s) => break,
+                    }
+                }
+            }
+        }
+        let left = self.queue.lock().len();
+        if left > 0 {
+            warn!(
+                left,
+                "stopping with webhook cycles still queued; the next timer cycle polls those repositories"
+            );
+        }
+    }
+}
+
 fn log_report(report: &PipelineReport) {
     info!(
         changes = report.write_back.applications.len(),
@@ -227,8 +319,10 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
     let cycles = Arc::new(Cycles {
         ctx: ctx.clone(),
         one: OneAtATime::default(),
+        queue: Queue::default(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    let queue = tokio::spawn(cycles.clone().run_queue(stop_rx.clone()));
 
     // The HTTP server.
     let server = if listen == "off" {
@@ -287,16 +381,18 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
             SHUTDOWN_GRACE.as_secs()
         ),
     }
+    // The queue stops before its next cycle (and says what it left).
+    let _ = tokio::time::timeout(Duration::from_secs(5), queue).await;
     Ok(())
 }
 
+/// Webhooks queue their cycle and are answered at once: registries deliver
+/// their notifications one after another, so an answer that waited for the
+/// cycle (sync included) would hold back the next push.
 fn cycles_hook(cycles: Arc<Cycles>) -> crate::http::OnPush {
     Arc::new(move |trigger: Trigger| {
-        let cycles = cycles.clone();
-        Box::pin(async move {
-            let report = cycles.on_push(trigger).await;
-            serde_json::to_value(&report).map_err(|e| e.to_string())
-        })
+        let answer = cycles.queue.push(trigger);
+        Box::pin(async move { Ok(answer) })
     })
 }
 
@@ -342,6 +438,39 @@ mod tests {
             .until_next()
             .unwrap();
         assert!(wait <= Duration::from_secs(1));
+    }
+
+    fn push(repository: &str, tag: &str) -> Trigger {
+        Trigger::Webhook {
+            registry: Some("registry.example".into()),
+            repository: repository.into(),
+            tag: Some(tag.into()),
+        }
+    }
+
+    #[test]
+    fn a_push_for_a_waiting_repository_joins_its_cycle() {
+        let queue = Queue::default();
+        let first = queue.push(push("team/a", "v1"));
+        assert_eq!(
+            (first["joined"].as_bool(), first["waiting"].as_u64()),
+            (Some(false), Some(1))
+        );
+        assert_eq!(first["status"], "queued");
+        queue.push(push("team/b", "v7"));
+        let joined = queue.push(push("team/a", "v2"));
+        assert_eq!(
+            (joined["joined"].as_bool(), joined["waiting"].as_u64()),
+            (Some(true), Some(2))
+        );
+        // Oldest first; the joined cycle carries the newest tag as its hint.
+        assert_eq!(queue.next(), Some(push("team/a", "v2")));
+        assert_eq!(queue.next(), Some(push("team/b", "v7")));
+        assert_eq!(queue.next(), None);
+        // Once taken, a new push for the same repository queues again: the
+        // running cycle may have listed the tags before it.
+        queue.push(push("team/a", "v3"));
+        assert_eq!(queue.next(), Some(push("team/a", "v3")));
     }
 
     #[tokio::test]
