@@ -412,3 +412,82 @@ async fn argocd_method_updates_the_application_spec_through_the_emulator() {
     );
     assert!(!encode(&failed).to_string().contains("not-a-token"));
 }
+
+/// A repository URL with the password in it (`https://user:secret@…`, as an
+/// Application's `repoURL` may have) pushes, and the password appears in no
+/// result, preview or error: they show the URL redacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_repository_url_stay_in_the_git_layer() {
+    let setup = Setup::new();
+    let password = setup.server.get("GIT_PASSWORD");
+    let user = setup.server.get("GIT_USER");
+    let with = |secret: &str| {
+        setup
+            .url
+            .replacen("http://", &format!("http://{user}:{secret}@"), 1)
+    };
+    let context = |dry_run: bool| {
+        let text = format!(
+            "state: \"file://{}\"\ngit:\n  work_dir: {}\n",
+            setup.dir.path().join("state").display(),
+            setup.dir.path().join("work").display()
+        );
+        let mut settings = Settings::parse(&text, "updraft.yaml", setup.dir.path()).unwrap();
+        settings.git.dry_run = dry_run;
+        Context::new(settings).unwrap()
+    };
+
+    // A dry run: the preview names the repository without the password.
+    let preview = write_back(&context(true), tutorial_updates(&with(password))).await;
+    assert!(preview.errors.is_empty(), "{:?}", preview.errors);
+    assert!(!preview.previews.is_empty());
+    assert!(preview.previews[0].repository.contains("***@127.0.0.1"));
+    let previews = serde_json::to_string(&preview.previews).unwrap();
+    assert!(!previews.contains(password), "{previews}");
+
+    // The real thing: pushed with the URL's credentials, shown without.
+    let before = rev(&setup.bare, "stable-example");
+    let sync = write_back(&context(false), tutorial_updates(&with(password))).await;
+    assert!(sync.errors.is_empty(), "{:?}", sync.errors);
+    assert_eq!(sync.stats.commits, 2);
+    assert_ne!(rev(&setup.bare, "stable-example"), before);
+    let dev = by_name(&sync, "app-helm-dev");
+    assert!(
+        dev.repository
+            .as_deref()
+            .is_some_and(|r| r.starts_with("http://***@127.0.0.1")),
+        "{:?}",
+        dev.repository
+    );
+    // Events between stages carry the Application's own repoURL (the next
+    // stage pushes with it); everything Updraft adds is redacted.
+    let added: Vec<String> = sync
+        .applications
+        .iter()
+        .map(|a| format!("{:?} {} {:?}", a.repository, a.reason, a.branch))
+        .collect();
+    assert!(!added.iter().any(|a| a.contains(password)), "{added:?}");
+
+    // A wrong password in the URL: a clear error that does not repeat it.
+    let failed = write_back(
+        &context(false),
+        tutorial_updates(&with("wrong-url-password-4711")),
+    )
+    .await;
+    assert!(!failed.errors.is_empty());
+    let shown: Vec<String> = failed
+        .errors
+        .iter()
+        .map(|e| e.message.clone())
+        .chain(
+            failed
+                .applications
+                .iter()
+                .map(|a| format!("{:?} {}", a.repository, a.reason)),
+        )
+        .collect();
+    assert!(
+        !shown.iter().any(|s| s.contains("wrong-url-password-4711")),
+        "{shown:?}"
+    );
+}

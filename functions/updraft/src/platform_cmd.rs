@@ -124,6 +124,7 @@ pub fn lambda(args: LambdaArgs) -> Result<()> {
         let ctx = context()?;
         let handler: Arc<dyn Handler> = Arc::new(PipelineHandler { ctx: ctx.clone() });
         if args.http {
+            crate::http::check_webhook_secrets(&ctx)?;
             let extra = crate::http::router(ctx.clone(), on_push(ctx));
             updraft_runtime::lambda::run_http(handler, function, extra)
                 .await

@@ -436,9 +436,11 @@ fn pending_change(app: &AppWritten, application: &str, now: DateTime<Utc>) -> Pe
             new_tag: c.to.clone(),
         })
         .collect();
+    // Stored and shown: never with credentials a URL may carry.
+    let repository = updraft_gitops::git::redact_url(app.repository.as_deref().unwrap_or(""));
     PendingChange::new(
         application,
-        app.repository.as_deref().unwrap_or(""),
+        &repository,
         app.branch.as_deref().unwrap_or(""),
         &commit,
         changes,

@@ -168,7 +168,7 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
                 .zip(edited.apps)
                 .map(|(app, edit)| {
                     let mut w = not_written(app, "git", "");
-                    w.repository = Some(group.url.clone());
+                    w.repository = Some(redact_url(&group.url));
                     w.branch = Some(branch.clone());
                     match edit.error {
                         Some(message) => {
@@ -201,7 +201,11 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
                             w.files = edit.files;
                             w.reason = format!(
                                 "committed {} and pushed to {}",
-                                outcome.commit.as_deref().map(short).unwrap_or("nothing"),
+                                outcome
+                                    .commit
+                                    .as_deref()
+                                    .map(crate::sync::short)
+                                    .unwrap_or("nothing"),
                                 branch
                             );
                             AppResult {
@@ -213,7 +217,7 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
                 })
                 .collect();
             let preview = (settings_dry_run && !outcome.diff.is_empty()).then(|| Preview {
-                repository: group.url.clone(),
+                repository: redact_url(&group.url),
                 branch: outcome.branch.clone(),
                 files: outcome.files.clone(),
                 diff: outcome.diff.clone(),
@@ -230,12 +234,8 @@ async fn push_group(settings: &GitSettings, group: Group) -> GroupOutcome {
     }
 }
 
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
 fn failed_group(group: &Group, message: &str) -> GroupOutcome {
-    warn!(repository = %group.url, %message, "write-back failed");
+    warn!(repository = %redact_url(&group.url), %message, "write-back failed");
     GroupOutcome {
         commit: None,
         attempts: 0,
@@ -245,7 +245,7 @@ fn failed_group(group: &Group, message: &str) -> GroupOutcome {
             .iter()
             .map(|app| {
                 let mut w = not_written(app, "git", message);
-                w.repository = Some(group.url.clone());
+                w.repository = Some(redact_url(&group.url));
                 AppResult {
                     written: w,
                     error: Some(write_error(app, message.to_string())),

@@ -130,8 +130,8 @@ pub fn pull_scope(repository: &str, azure: bool) -> String {
 }
 
 /// A token server's answer (Docker token spec; OAuth2 servers send
-/// `access_token`).
-#[derive(Debug, Deserialize)]
+/// `access_token`). `Debug` shows whether a token came, never the token.
+#[derive(Deserialize)]
 pub struct TokenResponse {
     /// The token (Docker).
     #[serde(default)]
@@ -144,8 +144,24 @@ pub struct TokenResponse {
     pub expires_in: Option<i64>,
 }
 
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        f.debug_struct("TokenResponse")
+            .field("token", &shown(&self.token))
+            .field("access_token", &shown(&self.access_token))
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
 /// The spec's minimum token lifetime, also the default.
 pub const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+
+/// The longest lifetime a token is trusted for, whatever the server says:
+/// a day (a larger `expires_in` would only delay a refresh, and an absurd
+/// one would overflow the clock).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl TokenResponse {
     /// The token, whichever field carried it.
@@ -155,7 +171,7 @@ impl TokenResponse {
             .and_then(|s| u64::try_from(s).ok())
             .map(Duration::from_secs)
             .unwrap_or(MIN_TOKEN_LIFETIME)
-            .max(MIN_TOKEN_LIFETIME);
+            .clamp(MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME);
         self.token
             .filter(|t| !t.is_empty())
             .or(self.access_token.filter(|t| !t.is_empty()))
@@ -216,6 +232,12 @@ mod tests {
         assert_eq!(t.into_token(), Some(("t".into(), Duration::from_secs(300))));
         let t: TokenResponse = serde_json::from_str(r#"{"expires_in":300}"#).unwrap();
         assert_eq!(t.into_token(), None);
+        // An absurd lifetime is capped (no clock overflow), and Debug hides
+        // the token.
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"token":"sekrit","expires_in":9223372036854775807}"#).unwrap();
+        assert!(!format!("{t:?}").contains("sekrit"));
+        assert_eq!(t.into_token(), Some(("sekrit".into(), MAX_TOKEN_LIFETIME)));
         assert_eq!(
             refresh_margin(Duration::from_secs(300)),
             Duration::from_secs(15)
