@@ -165,6 +165,28 @@ async fn dry_run_then_once_then_serve() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(landed, "the registry notification did not lead to a commit");
+    // The cycle is over: nothing runs, nothing waits, cycles were counted.
+    let mut idle = Value::Null;
+    for _ in 0..100 {
+        idle = http
+            .get(format!("{base}/cycles"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if idle["running"] == false && idle["queued"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (&idle["running"], &idle["queued"]),
+        (&Value::Bool(false), &Value::from(0)),
+        "{idle}"
+    );
+    assert!(idle["finished"].as_u64().is_some_and(|n| n >= 1), "{idle}");
     // Give late or repeated deliveries time: still exactly one commit.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
@@ -211,8 +233,15 @@ async fn dry_run_then_once_then_serve() {
             .send()
     };
     let (a, b) = tokio::join!(deliver(), deliver());
-    assert_eq!(a.unwrap().status(), 200);
-    assert_eq!(b.unwrap().status(), 200);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    // One is queued (answered at once), the other a duplicate of it (or
+    // both join one waiting cycle).
+    let answers: Vec<Value> = vec![a.json().await.unwrap(), b.json().await.unwrap()];
+    assert!(
+        answers.iter().any(|v| v["cycles"][0]["status"] == "queued"),
+        "{answers:?}"
+    );
     let mut landed = false;
     for _ in 0..300 {
         if git(&world.bare(), &["show", source]).contains("v1.4.0") {

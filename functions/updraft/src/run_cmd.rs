@@ -244,9 +244,20 @@ struct Cycles {
     ctx: Arc<Context>,
     one: OneAtATime,
     queue: Queue,
+    /// Cycles finished since the start (timer and webhook).
+    finished: std::sync::atomic::AtomicU64,
 }
 
 impl Cycles {
+    /// `GET /cycles`: whether a cycle runs, how many wait, how many ran.
+    fn status(&self) -> Value {
+        json!({
+            "running": self.one.0.try_lock().is_err(),
+            "queued": self.queue.lock().len(),
+            "finished": self.finished.load(std::sync::atomic::Ordering::SeqCst),
+        })
+    }
+
     /// A timer's cycle.
     async fn on_timer(&self) {
         let ran = self
@@ -254,7 +265,11 @@ impl Cycles {
             .skip_if_busy(run_pipeline(&self.ctx, &PollRequest::default()))
             .await;
         match ran {
-            Some(report) => log_report(&report),
+            Some(report) => {
+                self.finished
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                log_report(&report);
+            }
             None => warn!("the previous cycle is still running; this timer is skipped"),
         }
     }
@@ -270,6 +285,8 @@ impl Cycles {
             .one
             .after_running(run_pipeline(&self.ctx, &request))
             .await;
+        self.finished
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         log_report(&report);
         report
     }
@@ -320,6 +337,7 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
         ctx: ctx.clone(),
         one: OneAtATime::default(),
         queue: Queue::default(),
+        finished: std::sync::atomic::AtomicU64::new(0),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let queue = tokio::spawn(cycles.clone().run_queue(stop_rx.clone()));
@@ -334,7 +352,14 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        let app = crate::http::router(ctx.clone(), cycles_hook(cycles.clone()));
+        let status = cycles.clone();
+        let app = crate::http::router(ctx.clone(), cycles_hook(cycles.clone())).route(
+            "/cycles",
+            axum::routing::get(move || {
+                let status = status.status();
+                async move { axum::Json(status) }
+            }),
+        );
         let mut stop = stop_rx.clone();
         info!(%addr, "serving approvals and webhooks");
         eprintln!("updraft run: listening on http://{addr} (approvals, webhooks, /healthz)");

@@ -40,13 +40,19 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Bound on one request (a refresh has its own bound).
     pub request_timeout: Duration,
-    /// How often [`ArgoClient::wait_for_operation`] polls.
+    /// The longest pause between two polls of
+    /// [`ArgoClient::wait_for_operation`]: it polls after 250 ms, then
+    /// doubles the pause up to this bound, so a quick sync is seen quickly
+    /// and a long one costs few requests.
     pub poll_interval: Duration,
     /// Which resource-action endpoint to use.
     pub action_api: ActionApi,
     /// The `User-Agent` header.
     pub user_agent: String,
 }
+
+/// The first pause of [`ArgoClient::wait_for_operation`].
+const FIRST_POLL: Duration = Duration::from_millis(250);
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -345,6 +351,7 @@ impl ArgoClient {
             what: format!("waiting for the operation on application {app}"),
             after: timeout,
         };
+        let mut pause = FIRST_POLL.min(self.options.poll_interval);
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
@@ -385,7 +392,8 @@ impl ArgoClient {
                 _ => {}
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            tokio::time::sleep(self.options.poll_interval.min(remaining)).await;
+            tokio::time::sleep(pause.min(remaining)).await;
+            pause = (pause * 2).min(self.options.poll_interval);
         }
     }
 
