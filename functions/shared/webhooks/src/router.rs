@@ -1,9 +1,12 @@
 //! Owns the HTTP endpoint: `POST /webhook/{source}` and
 //! `POST /webhook/{source}/{secret}` (plus Image Updater's
 //! `POST /webhook?type=<type>` for drop-in URLs), applying, in order: unknown
-//! or disabled source (404), body limit (413), rate limit (429), [`receive`]
-//! (400/401/500), replay (200 `duplicate`), then the caller's `on_push`
-//! (200 with its JSON, or 502).
+//! or disabled source (404), body limit (413), [`receive`] (400/401/500),
+//! nothing to do (200 `ignored`), replay (200 `duplicate`), rate limit
+//! (429), then the caller's `on_push` (200 with its JSON, or 502). The rate
+//! limit counts genuine pushes only: a registry's blob and pull events and
+//! requests without the secret do not spend it, so they can neither hold
+//! back real pushes nor be throttled into hiding them.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -135,21 +138,6 @@ async fn handle(
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return rejection_response(Some(source), &Rejection::too_large());
     }
-    let now = Instant::now();
-    if !state.limiter.check(source.name(), now) {
-        let retry = state.limiter.retry_after(source.name(), now);
-        let mut response = rejection_response(
-            Some(source),
-            &Rejection::new(
-                429,
-                format!("rate limit exceeded for webhook source {source}"),
-            ),
-        );
-        if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return response;
-    }
     let bytes = match read_limited(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(rejection) => return rejection_response(Some(source), &rejection),
@@ -181,6 +169,23 @@ async fn handle(
     if state.replay.seen(source.name(), &bytes, Instant::now()) {
         tracing::info!(source = source.name(), "webhook replayed; ignored");
         return (StatusCode::OK, axum::Json(json!({"status": "duplicate"}))).into_response();
+    }
+    let now = Instant::now();
+    if !state.limiter.check(source.name(), now) {
+        // Not handled: the registry's retry must not look like a replay.
+        state.replay.forget(source.name(), &bytes);
+        let retry = state.limiter.retry_after(source.name(), now);
+        let mut response = rejection_response(
+            Some(source),
+            &Rejection::new(
+                429,
+                format!("rate limit exceeded for webhook source {source}"),
+            ),
+        );
+        if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
     }
     for push in &pushes {
         tracing::info!(

@@ -507,6 +507,55 @@ async fn rate_limit_is_429_per_source() {
     let quay = Req::new("/webhook/quay/quay-secret", fixture("quay.json"));
     assert_eq!(h.post(&quay).await.0, StatusCode::OK);
     assert_eq!(h.calls().len(), 3);
+    // The refused push was not remembered as seen: once the bucket refills,
+    // the registry's retry of it is handled, not called a duplicate.
+    assert_ne!(
+        h.post(&req(2)).await.1,
+        json!({"status": "duplicate"}),
+        "a throttled push must not count as delivered"
+    );
+}
+
+/// Only genuine pushes spend the rate limit: requests without the secret
+/// and events with nothing to do (a registry's blob and pull events) do
+/// not, so they cannot hold a real push at 429.
+#[tokio::test]
+async fn only_genuine_pushes_spend_the_rate_limit() {
+    let yaml = "distribution: {token: env:DIST}
+rate_limit: 2
+";
+    let h = Harness::start(yaml, false).await;
+    let with = |fixture_name: &str, token: &str| {
+        Req::new("/webhook/distribution", fixture(fixture_name))
+            .header(
+                "content-type",
+                "application/vnd.docker.distribution.events.v1+json",
+            )
+            .header("authorization", &format!("Bearer {token}"))
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            h.post(&with("distribution-blob.json", "dist-token"))
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            h.post(&with("distribution-push.json", "wrong-token"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(h.calls().len(), 0);
+    // The bucket is still full: the push goes through.
+    assert_eq!(
+        h.post(&with("distribution-push.json", "dist-token"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(h.calls().len(), 1);
 }
 
 #[tokio::test]
