@@ -1,7 +1,8 @@
 //! A scripted registry for what Debian's registry 2.8 cannot do: `Link`
 //! pagination (2.8 ignores `n`), a `Link` loop, 429 with `Retry-After`, 5xx,
 //! slow answers, truncated JSON, 100,000 tags, a `HEAD` without
-//! `Docker-Content-Digest`, and blob redirects to another origin. It is an
+//! `Docker-Content-Digest`, blob redirects to another origin, and a tag that
+//! is listed before its manifest can be read (`lagging/app`: 404 twice). It is an
 //! axum server on 127.0.0.1:0; the repository name picks the behaviour, and
 //! every request is recorded.
 
@@ -208,6 +209,13 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         return tags(&state, repo, query.as_deref()).await;
     }
     if let Some((repo, reference)) = rest.split_once("/manifests/") {
+        if repo == "lagging/app" && bump(&state, "lagging/app manifest") <= 2 {
+            return respond(
+                404,
+                &[("Content-Type", "application/json".to_string())],
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+            );
+        }
         return manifests(request.method(), repo, reference);
     }
     if let Some((repo, digest)) = rest.split_once("/blobs/") {
@@ -266,6 +274,7 @@ fn names(prefix: &str, count: usize) -> Vec<String> {
 async fn tags(state: &AppState, repo: &str, query: Option<&str>) -> Response {
     match repo {
         "small/app" => json_response(json!({"name": repo, "tags": ["a", "b"]}), &[]),
+        "lagging/app" => json_response(json!({"name": repo, "tags": ["v1"]}), &[]),
         "paged/app" => paged(repo, &names("t", 250), query, 100, None),
         "absolute/app" => paged(repo, &names("t", 250), query, 100, Some(&state.base)),
         "huge/app" => paged(repo, &names("t", HUGE_TAGS), query, 10_000, None),
@@ -360,7 +369,7 @@ fn manifests(method: &Method, repo: &str, _reference: &str) -> Response {
     );
     match repo {
         // No Docker-Content-Digest: the client must GET and hash.
-        "nodigest/app" | "redirect/app" | "mismatch/app" => {
+        "nodigest/app" | "redirect/app" | "mismatch/app" | "lagging/app" => {
             let mut headers = vec![media, ("Content-Length", body.len().to_string())];
             if repo != "nodigest/app" {
                 headers.push(("Docker-Content-Digest", digest_of(&body)));

@@ -854,3 +854,44 @@ async fn tls_is_verified_unless_the_registry_is_insecure() {
     })
     .await;
 }
+
+/// A registry may list (and notify about) a tag before its manifest can be
+/// read everywhere. A poll that meets a 404 for a tag it lists for the
+/// first time retries it briefly instead of skipping it until the next
+/// cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_tag_not_yet_readable_is_retried() {
+    let fake = fake::start(FakeOptions::default()).await;
+    let host = fake.url.trim_start_matches("http://").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("apps")).unwrap();
+    std::fs::write(
+        dir.path().join("apps/app.yaml"),
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: lagging\n  namespace: argocd\n  annotations:\n    argocd-image-updater.argoproj.io/image-list: app={host}/lagging/app\n    argocd-image-updater.argoproj.io/app.update-strategy: newest-build\nspec:\n  source:\n    repoURL: https://git.example/deploy.git\n    path: apps/lagging\n"
+        ),
+    )
+    .unwrap();
+    let config = format!(
+        "state: \"file://{}\"\napplications:\n  - dir: apps\nregistries:\n  - name: fake\n    api_url: {}\n    prefix: {host}\n",
+        dir.path().join("state").display(),
+        fake.url
+    );
+    let settings = updraft_pipeline::Settings::parse(&config, "updraft.yaml", dir.path()).unwrap();
+    let ctx = updraft_pipeline::Context::new(settings).unwrap();
+    let rr = tokio::time::timeout(
+        Duration::from_secs(60),
+        updraft_pipeline::poll::poll(&ctx, &updraft_pipeline::events::PollRequest::default()),
+    )
+    .await
+    .unwrap();
+    assert!(rr.errors.is_empty(), "{:?}", rr.errors);
+    assert_eq!(rr.stats.metadata_fetched, 1, "{:?}", rr.stats);
+    // Two 404s, then the manifest.
+    let manifest_reads = fake
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v2/lagging/app/manifests/v1")
+        .count();
+    assert_eq!(manifest_reads, 3);
+}

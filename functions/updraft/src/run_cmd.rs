@@ -147,18 +147,8 @@ pub fn print_report(report: &PipelineReport) {
             println!("  {} → {}: {}", app.application, app.outcome, app.message);
         }
     }
-    let errors = report
-        .resolve
-        .errors
-        .iter()
-        .chain(&report.write_back.errors)
-        .chain(&report.sync.errors)
-        .chain(report.report.iter().flat_map(|r| r.errors.iter()));
-    let mut seen = std::collections::BTreeSet::new();
-    for e in errors {
-        if seen.insert((e.application.clone(), e.message.clone())) {
-            println!("  ! {} ({}): {}", e.application, e.stage, e.message);
-        }
+    for e in report_errors(report) {
+        println!("  ! {} ({}): {}", e.application, e.stage, e.message);
     }
 }
 
@@ -322,13 +312,32 @@ impl Cycles {
 }
 
 fn log_report(report: &PipelineReport) {
+    let errors = report_errors(report);
     info!(
         changes = report.write_back.applications.len(),
         commits = report.sync.stats.commits,
-        errors =
-            report.resolve.errors.len() + report.write_back.errors.len() + report.sync.errors.len(),
+        errors = errors.len(),
         "cycle finished"
     );
+    // A server has no one reading its reports: each problem goes to the log.
+    for e in errors {
+        warn!(application = %e.application, stage = %e.stage, "{}", e.message);
+    }
+}
+
+/// Every stage's problems, each (application, message) once: later stages
+/// carry the earlier ones forward.
+fn report_errors(report: &PipelineReport) -> Vec<&updraft_pipeline::events::AppError> {
+    let mut seen = std::collections::BTreeSet::new();
+    report
+        .resolve
+        .errors
+        .iter()
+        .chain(&report.write_back.errors)
+        .chain(&report.sync.errors)
+        .chain(report.report.iter().flat_map(|r| r.errors.iter()))
+        .filter(|e| seen.insert((e.application.clone(), e.message.clone())))
+        .collect()
 }
 
 async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()> {

@@ -13,7 +13,9 @@ use tracing::{debug, info, warn};
 use updraft_core::strategy::DIGEST_PLUGIN;
 use updraft_core::{Candidate, ImageConfig, Platform};
 use updraft_plugin_host::apply_filters;
-use updraft_registry::{CredentialSpec, RegistryClient, TagMetadata, resolve_credentials};
+use updraft_registry::{
+    CredentialSpec, RegistryClient, RegistryError, TagMetadata, resolve_credentials,
+};
 use updraft_state::{ImageMetadata, RepoCache};
 
 use crate::apps::{self, LoadedApp};
@@ -28,6 +30,13 @@ const REPOSITORY_CONCURRENCY: usize = 8;
 /// Metadata requests in flight per repository (the registry's own rate
 /// limit still applies).
 const METADATA_CONCURRENCY: usize = 8;
+/// Pauses before re-reading a tag listed for the first time whose manifest
+/// answered 404 (1.75 s in all).
+const FRESH_TAG_RETRIES: [std::time::Duration; 3] = [
+    std::time::Duration::from_millis(250),
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_millis(1000),
+];
 /// How long an `ext:` credential script may run.
 const EXT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -383,15 +392,35 @@ async fn poll_repository(
         .cloned()
         .collect();
     outcome.cached = wanted_meta.len() - to_fetch.len();
+    let just_listed: BTreeSet<&str> = changes.added.iter().map(String::as_str).collect();
     let fetched: Vec<(String, Result<TagMetadata, String>)> = futures::stream::iter(to_fetch)
         .map(|tag| {
             let client = &client;
             let repository = repo.repository.as_str();
+            // A tag listed for the first time may not be readable yet: a
+            // registry notifies, and lists, before every replica or cache
+            // serves the manifest. Such a 404 is retried a few times.
+            let fresh = just_listed.contains(tag.as_str());
             async move {
-                let result = client
-                    .tag_metadata(repository, &tag, &[])
-                    .await
-                    .map_err(|e| one_line(&e));
+                let mut pauses = FRESH_TAG_RETRIES.iter();
+                let result = loop {
+                    match client.tag_metadata(repository, &tag, &[]).await {
+                        Err(e @ RegistryError::NotFound { .. }) if fresh => match pauses.next() {
+                            Some(pause) => {
+                                debug!(repository, tag = %tag, "new tag not readable yet; retrying");
+                                tokio::time::sleep(*pause).await;
+                            }
+                            None => {
+                                break Err(format!(
+                                    "{} (the tag is listed; retried {} times)",
+                                    one_line(&e),
+                                    FRESH_TAG_RETRIES.len()
+                                ));
+                            }
+                        },
+                        other => break other.map_err(|e| one_line(&e)),
+                    }
+                };
                 (tag, result)
             }
         })
