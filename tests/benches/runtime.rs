@@ -209,6 +209,8 @@ fn cycles(port: u16) -> serde_json::Value {
 struct Start {
     accepting_ms: f64,
     answered_ms: f64,
+    /// The `/invoke` request alone.
+    invoke_ms: f64,
     peak_kib: u64,
 }
 
@@ -221,7 +223,7 @@ enum FirstInvoke {
     EmptyResolve,
 }
 
-fn fc_start(world: &World, cache: &Path, first: FirstInvoke) -> Start {
+fn fc_start(world: &World, cache: &Path, first: FirstInvoke, initialize: bool) -> Start {
     let (function, event, expect) = match first {
         FirstInvoke::TimerCycle => (
             "pipeline",
@@ -247,8 +249,14 @@ fn fc_start(world: &World, cache: &Path, first: FirstInvoke) -> Start {
         .spawn()
         .unwrap();
     let accepting = wait_healthy(port, &mut child);
+    if initialize {
+        let init = raw_request(port, "POST", "/initialize", "");
+        assert!(init.starts_with("HTTP/1.1 200"), "{init}");
+    }
+    let invoked = Instant::now();
     let answer = raw_request(port, "POST", "/invoke", event);
     let answered = spawned.elapsed();
+    let invoke_ms = invoked.elapsed().as_secs_f64() * 1000.0;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(expect), "{answer}");
     let peak_kib = peak_rss_kib(child.id());
@@ -257,6 +265,7 @@ fn fc_start(world: &World, cache: &Path, first: FirstInvoke) -> Start {
     Start {
         accepting_ms: accepting.as_secs_f64() * 1000.0,
         answered_ms: answered.as_secs_f64() * 1000.0,
+        invoke_ms,
         peak_kib,
     }
 }
@@ -280,13 +289,15 @@ fn raw_request(port: u16, method: &str, path: &str, body: &str) -> String {
 fn report_starts(label: &str, starts: &[Start]) {
     let accepting: Vec<f64> = starts.iter().map(|s| s.accepting_ms).collect();
     let answered: Vec<f64> = starts.iter().map(|s| s.answered_ms).collect();
+    let invoke: Vec<f64> = starts.iter().map(|s| s.invoke_ms).collect();
     let peak: Vec<f64> = starts.iter().map(|s| s.peak_kib as f64 / 1024.0).collect();
     println!(
-        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        "| {label} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
         starts.len(),
         median(&accepting),
         median(&answered),
         answered.iter().copied().fold(0.0, f64::max),
+        median(&invoke),
         median(&peak),
     );
 }
@@ -322,25 +333,51 @@ async fn main() {
     println!();
     println!("## `updraft fc`: spawn → port accepting → first /invoke answered");
     println!(
-        "| first /invoke | plugin cache | starts | accepting ms (median) | answered ms (median) | answered ms (max) | peak RSS MiB (median) |"
+        "| first /invoke | plugin cache | starts | accepting ms (median) | answered ms (median) | answered ms (max) | the /invoke alone ms (median) | peak RSS MiB (median) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let starts = count("UPDRAFT_BENCH_STARTS", 15);
     let shared = tempfile::tempdir().unwrap();
-    fc_start(&world, shared.path(), FirstInvoke::TimerCycle);
+    fc_start(&world, shared.path(), FirstInvoke::TimerCycle, false);
     // Interleaved, so that the machine's noise hits every row alike.
-    let mut rows: [Vec<Start>; 3] = Default::default();
+    let mut rows: [Vec<Start>; 4] = Default::default();
     for _ in 0..starts {
         let fresh = tempfile::tempdir().unwrap();
-        rows[0].push(fc_start(&world, fresh.path(), FirstInvoke::EmptyResolve));
+        rows[0].push(fc_start(
+            &world,
+            fresh.path(),
+            FirstInvoke::EmptyResolve,
+            false,
+        ));
         let fresh = tempfile::tempdir().unwrap();
-        rows[1].push(fc_start(&world, fresh.path(), FirstInvoke::TimerCycle));
-        rows[2].push(fc_start(&world, shared.path(), FirstInvoke::TimerCycle));
+        rows[1].push(fc_start(
+            &world,
+            fresh.path(),
+            FirstInvoke::TimerCycle,
+            false,
+        ));
+        let fresh = tempfile::tempdir().unwrap();
+        rows[2].push(fc_start(
+            &world,
+            fresh.path(),
+            FirstInvoke::TimerCycle,
+            true,
+        ));
+        rows[3].push(fc_start(
+            &world,
+            shared.path(),
+            FirstInvoke::TimerCycle,
+            false,
+        ));
     }
     report_starts("resolve-strategy, no candidates | empty", &rows[0]);
     report_starts(
         "pipeline timer cycle, nothing new | empty (fresh instance)",
         &rows[1],
     );
-    report_starts("pipeline timer cycle, nothing new | kept", &rows[2]);
+    report_starts(
+        "pipeline timer cycle after /initialize | empty (fresh instance)",
+        &rows[2],
+    );
+    report_starts("pipeline timer cycle, nothing new | kept", &rows[3]);
 }

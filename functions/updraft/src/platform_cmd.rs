@@ -48,9 +48,23 @@ impl Handler for PipelineHandler {
     }
 
     fn initialize(&self) -> BoxFuture<'_, Result<(), HandlerError>> {
-        // The context (settings, store, plugin engine) is built before the
-        // server starts; nothing is left to warm.
-        Box::pin(async { Ok(()) })
+        // The settings, store and plugin engine are built before the server
+        // starts; what is left is compiling the plugins (or reading them
+        // from the on-disk cache), off the async threads.
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let loaded = tokio::task::spawn_blocking(move || ctx.catalog.warm())
+                .await
+                .map_err(|e| HandlerError::Failed(format!("loading the plugins failed: {e}")))?
+                .map_err(|e| HandlerError::Failed(crate::one_line(&e.to_string())))?;
+            tracing::info!(
+                plugins = loaded,
+                millis = started.elapsed().as_millis() as u64,
+                "plugins loaded"
+            );
+            Ok(())
+        })
     }
 
     fn use_credentials(&self, credentials: &Credentials) {

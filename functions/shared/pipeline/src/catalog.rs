@@ -72,6 +72,22 @@ impl PluginCatalog {
         Ok(plugin)
     }
 
+    /// Loads every plugin a cycle may use — the built-ins and the
+    /// configured ones — so that the first cycle does not pay for compiling
+    /// them (Function Compute's `/initialize`). Returns how many are loaded;
+    /// a configured plugin that cannot be loaded is an error naming it.
+    pub fn warm(&self) -> Result<usize, PipelineError> {
+        let names: Vec<String> = updraft_builtins::ALL
+            .iter()
+            .map(|b| b.name.to_string())
+            .chain(self.configured_names())
+            .collect();
+        for name in &names {
+            self.get(name)?;
+        }
+        Ok(names.len())
+    }
+
     /// The strategy plugin of an image; a configured plugin must be a
     /// strategy.
     pub fn strategy(&self, strategy: &UpdateStrategy) -> Result<Plugin, PipelineError> {
@@ -154,4 +170,38 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("updraft/plugins"));
     }
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/updraft/plugins"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_loads_every_builtin_and_names_a_broken_configured_plugin() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = PluginHost::new(HostConfig {
+            cache_dir: Some(dir.path().join("cache")),
+            ..HostConfig::default()
+        })
+        .unwrap();
+        let catalog = PluginCatalog::with_host(host, Vec::new());
+        assert_eq!(catalog.warm().unwrap(), updraft_builtins::ALL.len());
+        // Loaded once: a second warm finds them all in memory.
+        assert_eq!(catalog.lock().len(), updraft_builtins::ALL.len());
+        assert_eq!(catalog.warm().unwrap(), updraft_builtins::ALL.len());
+
+        let host = PluginHost::new(HostConfig::default()).unwrap();
+        let missing = PluginSpec {
+            name: "my-strategy".into(),
+            path: dir.path().join("missing.wasm"),
+            sha256: None,
+        };
+        let catalog = PluginCatalog::with_host(host, vec![missing]);
+        let err = catalog.warm().unwrap_err().to_string();
+        assert!(
+            err.contains("my-strategy") && err.contains("missing.wasm"),
+            "{err}"
+        );
+    }
 }
