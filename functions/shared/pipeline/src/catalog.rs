@@ -2,7 +2,7 @@
 //! binary and the `.wasm` files configured in `updraft.yaml` (sha256 checked
 //! before loading), all through one plugin host, each loaded once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -72,20 +72,26 @@ impl PluginCatalog {
         Ok(plugin)
     }
 
-    /// Loads every plugin a cycle may use — the built-ins and the
-    /// configured ones — so that the first cycle does not pay for compiling
-    /// them (Function Compute's `/initialize`). Returns how many are loaded;
-    /// a configured plugin that cannot be loaded is an error naming it.
-    pub fn warm(&self) -> Result<usize, PipelineError> {
-        let names: Vec<String> = updraft_builtins::ALL
-            .iter()
-            .map(|b| b.name.to_string())
-            .chain(self.configured_names())
-            .collect();
-        for name in &names {
+    /// Loads (compiles, or reads from the on-disk cache) the plugins
+    /// `names`, so that the first cycle does not pay for it (Function
+    /// Compute's `/initialize`). Returns how many are loaded; a plugin that
+    /// cannot be loaded is an error naming it.
+    pub fn warm(&self, names: &BTreeSet<String>) -> Result<usize, PipelineError> {
+        for name in names {
             self.get(name)?;
         }
         Ok(names.len())
+    }
+
+    /// The plugins `apps` use: each image's strategy and tag filters.
+    pub fn used_by(apps: &[crate::apps::LoadedApp]) -> BTreeSet<String> {
+        apps.iter()
+            .flat_map(|app| &app.config.images)
+            .flat_map(|image| {
+                std::iter::once(image.strategy.plugin_name().to_string())
+                    .chain(image.filter_calls().into_iter().map(|c| c.plugin))
+            })
+            .collect()
     }
 
     /// The strategy plugin of an image; a configured plugin must be a
@@ -178,7 +184,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn warm_loads_every_builtin_and_names_a_broken_configured_plugin() {
+    fn warm_loads_the_plugins_in_use_and_names_a_broken_one() {
         let dir = tempfile::tempdir().unwrap();
         let host = PluginHost::new(HostConfig {
             cache_dir: Some(dir.path().join("cache")),
@@ -186,10 +192,18 @@ mod tests {
         })
         .unwrap();
         let catalog = PluginCatalog::with_host(host, Vec::new());
-        assert_eq!(catalog.warm().unwrap(), updraft_builtins::ALL.len());
-        // Loaded once: a second warm finds them all in memory.
-        assert_eq!(catalog.lock().len(), updraft_builtins::ALL.len());
-        assert_eq!(catalog.warm().unwrap(), updraft_builtins::ALL.len());
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n  namespace: argocd\n  annotations:\n    argocd-image-updater.argoproj.io/image-list: x=ghcr.io/t/x\n    argocd-image-updater.argoproj.io/x.update-strategy: newest-build\n    argocd-image-updater.argoproj.io/x.allow-tags: regexp:^v\nspec:\n  source:\n    repoURL: https://git.example/d.git\n    path: a\n";
+        let loaded = crate::apps::from_documents(&[("a.yaml".into(), text.into())]);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let used = PluginCatalog::used_by(&loaded.apps);
+        assert_eq!(
+            used.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["filter-regexp", "strategy-newest-build"]
+        );
+        assert_eq!(catalog.warm(&used).unwrap(), 2);
+        // Loaded once, and only those.
+        assert_eq!(catalog.lock().len(), 2);
+        assert_eq!(catalog.warm(&used).unwrap(), 2);
 
         let host = PluginHost::new(HostConfig::default()).unwrap();
         let missing = PluginSpec {
@@ -198,7 +212,10 @@ mod tests {
             sha256: None,
         };
         let catalog = PluginCatalog::with_host(host, vec![missing]);
-        let err = catalog.warm().unwrap_err().to_string();
+        let err = catalog
+            .warm(&BTreeSet::from(["my-strategy".to_string()]))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("my-strategy") && err.contains("missing.wasm"),
             "{err}"
