@@ -126,6 +126,22 @@ webhooks:
         }
     }
 
+    /// `updraft run` serving this world on `self.port` (webhooks,
+    /// approvals, `/cycles`), its timer far away; not yet waited for.
+    pub fn serve_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(updraft_tests::updraft_bin().unwrap());
+        command.args([
+            "run",
+            "--config",
+            self.config.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{}", self.port),
+            "--schedule",
+            "0 0 0 1 1 * 2099",
+        ]);
+        command
+    }
+
     pub fn bare(&self) -> std::path::PathBuf {
         self.git.bare("gitops-demo")
     }

@@ -108,16 +108,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 async fn push_to_commit(world: &World) -> Vec<f64> {
     let port = world.port;
     let cache = tempfile::tempdir().unwrap();
-    let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
-        .args([
-            "run",
-            "--config",
-            world.config.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--schedule",
-            "0 0 0 1 1 * 2099",
-        ])
+    let mut child = world
+        .serve_command()
         .env("UPDRAFT_CACHE_DIR", cache.path())
         .stdout(Stdio::null())
         .stderr(log_file())

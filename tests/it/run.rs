@@ -101,16 +101,8 @@ async fn dry_run_then_once_then_serve() {
 
     // Server mode: /healthz, approvals with the token, registry webhooks,
     // clean stop.
-    let mut child = Command::new(updraft_tests::updraft_bin().unwrap())
-        .args([
-            "run",
-            "--config",
-            world.config.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--schedule",
-            "0 0 0 1 1 * 2099",
-        ])
+    let mut child = world
+        .serve_command()
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -291,6 +283,16 @@ async fn dry_run_then_once_then_serve() {
     assert!(status.1.contains("stopped"), "{}", status.1);
 }
 
+/// Every request reaching the store was signed with `key_id` and `token`.
+fn assert_signed_by(signed: &[crate::state::SignedBy], key_id: &str, token: &str) {
+    assert!(
+        signed
+            .iter()
+            .all(|s| s.key_id == key_id && s.token.as_deref() == Some(token)),
+        "{signed:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     let world = World::new(free_port()).await;
@@ -364,12 +366,7 @@ async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     assert_eq!(world.emulator.sync_count("app-helm-dev"), 1);
     let signed = recorder.take();
     assert!(signed.len() > 5, "{signed:?}");
-    assert!(
-        signed
-            .iter()
-            .all(|s| s.key_id == "STS.first" && s.token.as_deref() == Some("CAIS-first")),
-        "{signed:?}"
-    );
+    assert_signed_by(&signed, "STS.first", "CAIS-first");
     // The HTTP trigger (approvals here) carries rotated credentials.
     let pending = http
         .get(format!("{base}/approvals"))
@@ -385,12 +382,7 @@ async fn function_compute_adapter_runs_the_pipeline_on_a_timer_event() {
     assert_eq!(pending.as_array().map(Vec::len), Some(2), "{pending}");
     let signed = recorder.take();
     assert!(!signed.is_empty());
-    assert!(
-        signed
-            .iter()
-            .all(|s| s.key_id == "STS.second" && s.token.as_deref() == Some("CAIS-second")),
-        "{signed:?}"
-    );
+    assert_signed_by(&signed, "STS.second", "CAIS-second");
     // A broken event: FC's failure shape.
     let bad = http
         .post(format!("{base}/invoke"))
