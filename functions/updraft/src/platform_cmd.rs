@@ -49,23 +49,10 @@ impl Handler for PipelineHandler {
 
     fn initialize(&self) -> BoxFuture<'_, Result<(), HandlerError>> {
         // The settings, store and plugin engine are built before the server
-        // starts; what is left is compiling the plugins the applications
-        // use (or reading them from the on-disk cache), off the async
-        // threads. Only those: the regexp filter alone takes over a second.
+        // starts; what is left is compiling the plugins.
         let ctx = self.ctx.clone();
         Box::pin(async move {
-            let started = std::time::Instant::now();
-            let apps = updraft_pipeline::apps::load(&ctx.settings).await;
-            let used = updraft_pipeline::catalog::PluginCatalog::used_by(&apps.apps);
-            let loaded = tokio::task::spawn_blocking(move || ctx.catalog.warm(&used))
-                .await
-                .map_err(|e| HandlerError::Failed(format!("loading the plugins failed: {e}")))?
-                .map_err(|e| HandlerError::Failed(crate::one_line(&e.to_string())))?;
-            tracing::info!(
-                plugins = loaded,
-                millis = started.elapsed().as_millis() as u64,
-                "plugins loaded"
-            );
+            ctx.warm_plugins().await.map_err(HandlerError::Failed)?;
             Ok(())
         })
     }

@@ -354,14 +354,8 @@ async fn serve(ctx: Arc<Context>, schedule: Schedule, listen: &str) -> Result<()
     // webhook's cycle (as Function Compute's /initialize does).
     let warm = ctx.clone();
     tokio::spawn(async move {
-        let apps = updraft_pipeline::apps::load(&warm.settings).await;
-        let used = updraft_pipeline::catalog::PluginCatalog::used_by(&apps.apps);
-        match tokio::task::spawn_blocking(move || warm.catalog.warm(&used)).await {
-            Ok(Ok(loaded)) => info!(plugins = loaded, "plugins loaded"),
-            Ok(Err(e)) => {
-                warn!(error = %e, "a plugin could not be loaded; the cycles that use it will say so")
-            }
-            Err(e) => warn!(error = %e, "loading the plugins failed"),
+        if let Err(e) = warm.warm_plugins().await {
+            warn!(error = %e, "a plugin could not be loaded; the cycles that use it will say so");
         }
     });
 

@@ -51,6 +51,29 @@ impl Context {
         })
     }
 
+    /// Compiles (or reads from the on-disk cache) the plugins the
+    /// configured applications use — their strategies and tag filters —
+    /// off the async threads, so that a first cycle does not pay for it
+    /// (Function Compute's `/initialize`, `updraft run`'s start). Returns
+    /// how many are loaded; a plugin that cannot be loaded is an error
+    /// naming it. Only those plugins: the regexp filter alone takes over a
+    /// second to compile.
+    pub async fn warm_plugins(self: Arc<Self>) -> Result<usize, String> {
+        let apps = crate::apps::load(&self.settings).await;
+        let used = PluginCatalog::used_by(&apps.apps);
+        let started = std::time::Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || self.catalog.warm(&used))
+            .await
+            .map_err(|e| format!("loading the plugins failed: {e}"))?
+            .map_err(|e| crate::error::one_line(&e))?;
+        tracing::info!(
+            plugins = loaded,
+            millis = started.elapsed().as_millis() as u64,
+            "plugins loaded"
+        );
+        Ok(loaded)
+    }
+
     /// Replaces the clock (nanoseconds since the epoch), for tests.
     pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
         self.clock = clock;

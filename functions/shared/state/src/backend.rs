@@ -88,7 +88,7 @@ pub(crate) struct Built {
 }
 
 impl Built {
-    fn plain(store: Arc<dyn ObjectStore>, caps: Capabilities) -> Built {
+    pub(crate) fn plain(store: Arc<dyn ObjectStore>, caps: Capabilities) -> Built {
         Built {
             store,
             caps,

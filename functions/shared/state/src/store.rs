@@ -200,11 +200,7 @@ impl StateStore {
         let env: HashMap<String, String> =
             env.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         let built = backend::build(&url, &env)?;
-        let mut store = Self::from_parts(url, built.store, built.caps);
-        if let Some(inner) = Arc::get_mut(&mut store.inner) {
-            inner.role = built.role;
-        }
-        Ok(store)
+        Ok(Self::from_parts(url, built))
     }
 
     /// Signs every later request with these credentials when the backend
@@ -233,7 +229,8 @@ impl StateStore {
         self.inner.role.as_ref().map(|r| r.key_id())
     }
 
-    fn from_parts(url: StoreUrl, store: Arc<dyn ObjectStore>, caps: Capabilities) -> Self {
+    fn from_parts(url: StoreUrl, built: backend::Built) -> Self {
+        let backend::Built { store, caps, role } = built;
         let mode = if caps.update {
             WriteMode::CompareAndSwap
         } else if caps.create {
@@ -247,7 +244,7 @@ impl StateStore {
                 url,
                 store,
                 caps,
-                role: None,
+                role,
                 mode: AtomicU8::new(mode as u8),
                 counters: Counters::default(),
             }),
@@ -854,7 +851,7 @@ mod tests {
             create: true,
             update: true,
         };
-        let store = StateStore::from_parts(url, Arc::new(fs), caps);
+        let store = StateStore::from_parts(url, backend::Built::plain(Arc::new(fs), caps));
         assert_eq!(store.write_mode(), WriteMode::CompareAndSwap);
         let key = crate::keys::repository_cache("ghcr.io", "t/app").unwrap();
         let first = store.save_merged(&key, doc(&["a"]), None).await.unwrap();
